@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine (Python 3.11, pip, make):
+#   make preview   set up .venv and run the main job on specs/sophia.yaml
+#   make test      set up .venv, lint, type-check and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SPEC   ?= specs/sophia.yaml
+
+.PHONY: install preview test lint schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+preview: $(STAMP)
+	$(BIN)/sophia validate $(SPEC) specs/examples/*.yaml
+	$(BIN)/sophia summary $(SPEC)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/sophia schema --check specs/sophia.schema.json
+
+test: lint
+	$(BIN)/pytest
+
+schema: $(STAMP)
+	$(BIN)/sophia schema --write specs/sophia.schema.json
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,184 @@
+"""The `sophia` command. Exit codes: 0 ok, 1 a check failed, 2 bad input (an invalid spec)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .spec import InvalidSpecError, LoadedSpec, load_spec, schema_text
+
+DEFAULT_SPEC = Path("specs/sophia.yaml")
+EXIT_INVALID = 2
+
+app = typer.Typer(
+    name="sophia",
+    help="Validate, preview and operate a Sophia platform described in sophia.yaml.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+# Piped output (CI logs, PR comments) gets room for the tables instead of rich's 80 columns.
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+SpecArg = Annotated[Path, typer.Argument(help="Spec file.", show_default=True)]
+StackOpt = Annotated[
+    str | None,
+    typer.Option("--stack", "-s", help="Stack whose overrides apply (default: check all)."),
+]
+
+
+def _fail_invalid(error: InvalidSpecError) -> NoReturn:
+    for problem in error.errors:
+        err.print(str(problem), markup=False)
+    err.print(f"{plural(len(error.errors), 'problem')} found", markup=False)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _load(path: Path, stack: str | None) -> LoadedSpec:
+    try:
+        return load_spec(path, stack)
+    except InvalidSpecError as error:
+        _fail_invalid(error)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"sophia {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Validate, preview and operate a Sophia platform described in sophia.yaml."""
+
+
+@app.command()
+def validate(
+    specs: Annotated[
+        list[Path] | None, typer.Argument(help="Spec files (default: specs/sophia.yaml).")
+    ] = None,
+    stack: StackOpt = None,
+) -> None:
+    """Check spec files: YAML, schema, types and cross-references. Exit 2 when invalid."""
+    problems: list[InvalidSpecError] = []
+    for path in specs or [DEFAULT_SPEC]:
+        try:
+            spec = load_spec(path, stack)
+        except InvalidSpecError as error:
+            problems.append(error)
+            continue
+        p = spec.platform
+        credentials = sum(len(g.keys) for g in p.secrets.groups.values()) if p.secrets else 0
+        stacks = f"; stacks: {', '.join(p.stacks)}" if p.stacks else ""
+        out.print(
+            f"{path}: valid — {plural(len(p.services), 'service')}, "
+            f"{plural(len(p.hosts), 'host')}, {plural(credentials, 'credential')}{stacks}",
+            markup=False,
+        )
+    if problems:
+        _fail_invalid(InvalidSpecError(e for p in problems for e in p.errors))
+
+
+@app.command()
+def summary(spec: SpecArg = DEFAULT_SPEC, stack: StackOpt = None) -> None:
+    """Print the platform a spec describes: hosts, services, GPUs, credentials and cost."""
+    from .summary import print_summary
+
+    print_summary(_load(spec, stack), out)
+
+
+@app.command()
+def schema(
+    write: Annotated[Path | None, typer.Option(help="Write the schema to this file.")] = None,
+    check: Annotated[
+        Path | None, typer.Option(help="Exit 1 when this file differs from the generated schema.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema (Draft 2020-12) of sophia.yaml."""
+    text = schema_text()
+    if check is not None:
+        if not check.is_file() or check.read_text(encoding="utf-8") != text:
+            err.print(f"{check} is out of date: run `sophia schema --write {check}`", markup=False)
+            raise typer.Exit(1)
+        out.print(f"{check} is up to date", markup=False)
+    elif write is not None:
+        write.write_text(text, encoding="utf-8")
+        out.print(f"wrote {write}", markup=False)
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def catalog() -> None:
+    """Print the Lambda Cloud instance catalog that cost estimates and policies use."""
+    from components.catalog import HOURS_PER_MONTH, load_catalog
+
+    data = load_catalog()
+    table = Table(
+        title=f"Lambda Cloud instance types (taken {data.taken_at})", title_justify="left"
+    )
+    for column in (
+        "instance type",
+        "GPUs",
+        "GPU",
+        "vCPUs",
+        "memory GiB",
+        "disk GiB",
+        "USD/h",
+        "USD/month",
+    ):
+        table.add_column(column, justify="left" if column in ("instance type", "GPU") else "right")
+    for t in data:
+        table.add_row(
+            t.name,
+            str(t.gpus),
+            t.gpu_type,
+            str(t.vcpus),
+            str(t.memory_gib),
+            str(t.storage_gib),
+            f"{t.price_usd_per_hour:.2f}",
+            f"{t.monthly_usd(HOURS_PER_MONTH):,.2f}",
+        )
+    out.print(table)
+    out.print(f"source: {data.source}", markup=False)
+
+
+def main() -> None:
+    """Console-script entry: no Python traceback reaches the user unless SOPHIA_DEBUG is set."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("SOPHIA_DEBUG"):
+            raise
+        err.print(
+            f"sophia: internal error: {type(exc).__name__}: {exc} "
+            "(set SOPHIA_DEBUG=1 for the traceback)",
+            markup=False,
+        )
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

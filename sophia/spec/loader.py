@@ -1,0 +1,80 @@
+"""Validation in layers: YAML → JSON Schema → typed model → cross-references, per stack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import InvalidSpecError, SpecError, did_you_mean, quoted_list
+from .model import Platform
+from .schema import schema_errors
+from .semantics import semantic_errors
+from .source import SpecDocument, read_document
+from .stacks import apply_stack
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    path: Path
+    document: SpecDocument
+    platform: Platform
+    """The platform as the selected stack sees it (the base when no stack was named)."""
+    stack: str | None
+
+
+def load_spec(path: str | Path, stack: str | None = None) -> LoadedSpec:
+    """Load and validate a spec; raises `InvalidSpecError` listing every problem found.
+
+    Without `stack`, the base and every stack in `stacks` are checked, so an override that
+    breaks staging fails validation even while production is fine.
+    """
+    path = Path(path)
+    document = read_document(path)
+    base, errors = _check(document)
+    if base is None or errors:
+        raise InvalidSpecError(errors)
+
+    if stack is not None and base.stacks and stack not in base.stacks:
+        hint = did_you_mean(stack, base.stacks)
+        raise InvalidSpecError(
+            [
+                document.error(
+                    ("stacks",),
+                    f"no stack '{stack}' here{hint}; stacks: {quoted_list(base.stacks)}",
+                )
+            ]
+        )
+    if stack is None:
+        variants = list(base.stacks)
+    else:
+        variants = [stack] if stack in base.stacks else []
+    selected = base
+    for name in variants:
+        variant, variant_errors = _check(apply_stack(document, name))
+        errors += [_in_stack(e, name) for e in variant_errors]
+        if name == stack and variant is not None:
+            selected = variant
+    if errors:
+        raise InvalidSpecError(errors)
+    return LoadedSpec(path, document, selected, stack)
+
+
+def _check(document: SpecDocument) -> tuple[Platform | None, list[SpecError]]:
+    errors = schema_errors(document)
+    if errors:
+        return None, errors
+    try:
+        platform = Platform.model_validate(document.data)
+    except ValidationError as exc:
+        return None, [
+            document.error(tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)
+        ]
+    return platform, semantic_errors(platform, document)
+
+
+def _in_stack(error: SpecError, stack: str) -> SpecError:
+    return SpecError(
+        error.file, error.line, error.column, error.path, f"in stack '{stack}': {error.message}"
+    )

@@ -1,0 +1,479 @@
+"""The `sophia.yaml` language (apiVersion `sophia.ai/v1`, kind `Platform`) as pydantic models.
+
+The committed JSON Schema (`specs/sophia.schema.json`) is generated from these classes, so
+every field's description here is also the editor tooltip a platform engineer reads.
+YAML keys are camelCase (Kubernetes' convention); Python attributes are snake_case.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic.alias_generators import to_camel
+
+API_VERSION = "sophia.ai/v1"
+KIND = "Platform"
+
+# Patterns, each with the sentence an error message uses when a value does not match.
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+PORT_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+GROUP_NAME = r"^[a-z][a-z0-9_]*$"
+CREDENTIAL_KEY = r"^[A-Z][A-Z0-9_]*$"
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+CPU_QUANTITY = r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$"
+MEMORY_QUANTITY = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"
+INSTANCE_TYPE = r"^gpu_[0-9]+x_[a-z0-9_]+$"
+K3S_VERSION = r"^v[0-9]+\.[0-9]+\.[0-9]+\+k3s[0-9]+$"
+LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+ESC_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+HTTP_PATH = r"^/\S*$"
+
+PATTERN_HINTS: dict[str, str] = {
+    DNS_LABEL: "must be a DNS-1123 label: lowercase letters, digits and '-', "
+    "starting and ending with a letter or digit (e.g. 'ai-intelligence')",
+    GROUP_NAME: "must be lowercase letters, digits and '_', starting with a letter "
+    "(e.g. 'ai_intelligence')",
+    CREDENTIAL_KEY: "must be an upper-case environment variable name (e.g. 'OPENROUTER_API_KEY')",
+    ENV_NAME: "must be an environment variable name: letters, digits and '_', not starting "
+    "with a digit",
+    CPU_QUANTITY: "must be a Kubernetes CPU quantity such as '500m', '1' or '2.5'",
+    MEMORY_QUANTITY: "must be a Kubernetes memory quantity such as '512Mi', '4Gi' or '1G'",
+    INSTANCE_TYPE: "must be a Lambda Cloud instance type such as 'gpu_1x_a10' "
+    "(see `sophia catalog`)",
+    K3S_VERSION: "must be a k3s release such as 'v1.30.6+k3s1'",
+    LABEL_KEY: "must be a Kubernetes label key such as 'tier' or 'sophia.ai/team'",
+    ESC_NAME: "must be letters, digits, '-', '_' and '.', starting with a letter or digit",
+    HTTP_PATH: "must be an absolute HTTP path such as '/healthz'",
+}
+
+DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
+GroupName = Annotated[str, StringConstraints(pattern=GROUP_NAME, max_length=63)]
+CredentialKey = Annotated[str, StringConstraints(pattern=CREDENTIAL_KEY, max_length=128)]
+EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME, max_length=128)]
+LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY, max_length=253)]
+EscName = Annotated[str, StringConstraints(pattern=ESC_NAME, max_length=100)]
+Region = Literal[
+    "asia-northeast-1",
+    "asia-northeast-2",
+    "asia-south-1",
+    "australia-east-1",
+    "europe-central-1",
+    "me-west-1",
+    "us-east-1",
+    "us-east-2",
+    "us-east-3",
+    "us-midwest-1",
+    "us-midwest-2",
+    "us-south-1",
+    "us-south-2",
+    "us-south-3",
+    "us-west-1",
+    "us-west-2",
+    "us-west-3",
+]
+
+
+def _scalar_to_str(value: Any) -> Any:
+    """YAML reads `8080` and `true` as numbers and booleans; Kubernetes wants strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _quantity_schema(pattern: str, example: str) -> WithJsonSchema:
+    """YAML authors write `cpu: 2` as often as `cpu: "2"`: accept both in the schema."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": pattern},
+                {"type": "number", "exclusiveMinimum": 0},
+            ],
+            "examples": [example],
+        }
+    )
+
+
+CpuQuantity = Annotated[
+    str,
+    BeforeValidator(_scalar_to_str),
+    StringConstraints(pattern=CPU_QUANTITY),
+    _quantity_schema(CPU_QUANTITY, "500m"),
+]
+MemoryQuantity = Annotated[
+    str,
+    BeforeValidator(_scalar_to_str),
+    StringConstraints(pattern=MEMORY_QUANTITY),
+    _quantity_schema(MEMORY_QUANTITY, "512Mi"),
+]
+EnvValue = Annotated[
+    str,
+    BeforeValidator(_scalar_to_str),
+    WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]
+
+
+class SpecModel(BaseModel):
+    """Strict base: unknown keys are errors, YAML keys are camelCase, values are immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        use_attribute_docstrings=True,
+    )
+
+
+# --- metadata and budget ---------------------------------------------------------------
+
+
+class Metadata(SpecModel):
+    name: DnsLabel
+    """Platform name; prefixes cloud resource names (e.g. 'sophia-ai')."""
+    environment: DnsLabel = "production"
+    """Environment this file describes (e.g. 'production', 'staging'); a label on every resource."""
+    description: str = ""
+    """Free text for humans."""
+
+
+class Budget(SpecModel):
+    monthly_usd: float = Field(gt=0)
+    """Most the platform may cost per month in USD; the `monthly-budget` policy enforces it."""
+    hours_per_month: float = Field(730, gt=0, le=744)
+    """Hours of a month used for cost estimates (industry convention: 730)."""
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+class EscEnvironment(SpecModel):
+    organization: EscName
+    """Pulumi Cloud organization that owns the ESC environment."""
+    project: EscName = "sophia-ai"
+    """ESC project."""
+    environment: EscName = "production"
+    """ESC environment name; stacks import `<project>/<environment>`."""
+
+
+class SecretGroup(SpecModel):
+    description: str = ""
+    """What these credentials are for."""
+    prefixes: list[CredentialKey] = Field(default_factory=list)
+    """Variable-name prefixes that belong to this group (e.g. 'OPENROUTER_'); used to sort
+    exported secrets into groups."""
+    keys: list[CredentialKey] = Field(default_factory=list)
+    """Credentials of this group, by environment variable name; each starts with a prefix."""
+
+
+class Rotation(SpecModel):
+    strategy: Literal["two-secret"] = "two-secret"
+    """'two-secret': every credential has slots a and b; a rotation fills the inactive slot
+    and moves the pointer, so the previous value stays valid until the next rotation."""
+    max_age_days: int = Field(90, ge=1, le=3650)
+    """Credentials older than this are reported by `sophia secrets status` and the policies."""
+
+
+class Secrets(SpecModel):
+    esc: EscEnvironment
+    """Where the credentials live in Pulumi ESC."""
+    rotation: Rotation = Field(default_factory=Rotation)
+    """How credentials are rotated and when they are too old."""
+    groups: dict[GroupName, SecretGroup] = Field(default_factory=dict)
+    """Credential groups by name; each becomes one Kubernetes Secret."""
+
+
+# --- hosts and cluster --------------------------------------------------------------------
+
+
+class Host(SpecModel):
+    name: DnsLabel
+    """Host name, unique in the spec; also the Lambda instance name."""
+    instance_type: Annotated[str, StringConstraints(pattern=INSTANCE_TYPE)]
+    """Lambda Cloud instance type, e.g. 'gpu_1x_a10' (`sophia catalog` lists them)."""
+    region: Region
+    """Lambda Cloud region, e.g. 'us-west-1'."""
+    ssh_keys: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=1
+    )
+    """Name of the SSH key registered in Lambda Cloud (the API takes exactly one at launch)."""
+    file_systems: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list
+    )
+    """Lambda persistent file systems to attach (they must be in the same region)."""
+    k3s_version: Annotated[str, StringConstraints(pattern=K3S_VERSION)] = Field(
+        "v1.30.6+k3s1", alias="k3sVersion"
+    )
+    """Pinned k3s release installed by the bootstrap."""
+    labels: dict[LabelKey, str] = Field(default_factory=dict)
+    """Extra Kubernetes node labels (the bootstrap always adds `gpu-type`)."""
+
+
+class K3sCluster(SpecModel):
+    type: Literal["k3s"] = "k3s"
+    """'k3s': the stack installs k3s on the spec's hosts."""
+    server: DnsLabel | None = None
+    """Host that runs the k3s server; the others join as agents. Default: the first host."""
+
+
+class ExistingCluster(SpecModel):
+    type: Literal["existing"]
+    """'existing': deploy into a cluster you already run (EKS, GKE, AKS, …)."""
+    kubeconfig_config_key: Annotated[
+        str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_:-]*$")
+    ] = "kubeconfig"
+    """Stack config key whose (secret) value is the cluster's kubeconfig."""
+    context: str | None = None
+    """kubeconfig context to use; default: the kubeconfig's current context."""
+
+
+Cluster = Annotated[K3sCluster | ExistingCluster, Field(discriminator="type")]
+
+
+# --- services ------------------------------------------------------------------------------
+
+
+class Build(SpecModel):
+    context: Annotated[str, StringConstraints(min_length=1)]
+    """Docker build context, relative to the spec file."""
+    dockerfile: str = "Dockerfile"
+    """Dockerfile path inside the context."""
+    args: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    """Build arguments."""
+    platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
+    """Target platform (gpu_1x_gh200 hosts are arm64)."""
+
+
+class Port(SpecModel):
+    name: Annotated[str, StringConstraints(pattern=PORT_NAME, max_length=15)]
+    """Port name (IANA service name, ≤ 15 characters), e.g. 'http'."""
+    port: int = Field(ge=1, le=65535)
+    """Container port the process listens on."""
+    protocol: Literal["TCP", "UDP"] = "TCP"
+    """Transport protocol."""
+
+
+class Requests(SpecModel):
+    cpu: CpuQuantity = "100m"
+    """CPU the scheduler reserves, e.g. '500m' or 2."""
+    memory: MemoryQuantity = "128Mi"
+    """Memory the scheduler reserves, e.g. '512Mi'."""
+
+
+class Limits(SpecModel):
+    cpu: CpuQuantity = "500m"
+    """Most CPU the container may use."""
+    memory: MemoryQuantity = "512Mi"
+    """Most memory the container may use; above it the container is killed."""
+
+
+class Resources(SpecModel):
+    requests: Requests = Field(default_factory=Requests)
+    """What the scheduler reserves (default 100m CPU, 128Mi memory)."""
+    limits: Limits = Field(default_factory=Limits)
+    """The most the container may use (default 500m CPU, 512Mi memory)."""
+
+
+class Gpu(SpecModel):
+    count: int = Field(ge=1, le=8)
+    """GPUs per pod (`nvidia.com/gpu`)."""
+    type: DnsLabel
+    """GPU model the pod needs, as in the host's `gpu-type` node label (e.g. 'a10', 'h100')."""
+
+
+class Autoscaling(SpecModel):
+    min_replicas: int = Field(1, ge=1, le=100, alias="min")
+    """Fewest replicas."""
+    max_replicas: int = Field(ge=1, le=100, alias="max")
+    """Most replicas (GPU capacity is checked against this)."""
+    target_cpu_percent: int = Field(70, ge=1, le=100, alias="targetCPUPercent")
+    """Average CPU utilisation, in percent of requests, the autoscaler aims for."""
+
+
+class HealthCheck(SpecModel):
+    path: Annotated[str, StringConstraints(pattern=HTTP_PATH)] | None = None
+    """HTTP path that answers 200 when healthy; without it the probe is a TCP connect."""
+    port: Annotated[str, StringConstraints(pattern=PORT_NAME)] | int = "http"
+    """Port name from `ports`, or a port number."""
+    initial_delay_seconds: int = Field(5, ge=0, le=3600)
+    """Seconds to wait after start before probing."""
+    period_seconds: int = Field(10, ge=1, le=3600)
+    """Seconds between probes."""
+    failure_threshold: int = Field(3, ge=1, le=100)
+    """Failed probes in a row before the pod is restarted (liveness) or unready (readiness)."""
+
+
+class Expose(SpecModel):
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"
+    """Kubernetes Service type: ClusterIP (inside the cluster), NodePort or LoadBalancer."""
+    allow_from: list[DnsLabel] | None = None
+    """Only these services may connect (a NetworkPolicy); omit to allow any pod."""
+
+
+class DisruptionBudget(SpecModel):
+    min_available: int = Field(ge=1)
+    """Pods that must stay up during voluntary disruptions (needs replicas ≥ 2)."""
+
+
+class ServiceSecrets(SpecModel):
+    groups: list[GroupName] = Field(default_factory=list)
+    """Secret groups whose every credential becomes an environment variable (`envFrom`)."""
+    keys: list[CredentialKey] = Field(default_factory=list)
+    """Single credentials, by name, from any group (`secretKeyRef`)."""
+
+
+class Service(SpecModel):
+    name: DnsLabel
+    """Service name, unique in the spec; the Kubernetes Deployment and Service get it."""
+    image: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    """Container image pinned by tag or digest, e.g. 'ghcr.io/sophia-ai/api:1.4.2'; with
+    `build`, the name the built image is pushed as."""
+    build: Build | None = None
+    """Build the image from source and push it as `image`."""
+    replicas: int = Field(1, ge=0, le=100)
+    """Pods to run (the starting point when `autoscaling` is set)."""
+    ports: list[Port] = Field(default_factory=list)
+    """Ports the container listens on; the Kubernetes Service exposes them."""
+    command: list[str] = Field(default_factory=list)
+    """Overrides the image's entrypoint."""
+    args: list[str] = Field(default_factory=list)
+    """Arguments to the entrypoint."""
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    """Plain, non-secret environment variables. Credentials belong in `secrets`."""
+    secrets: ServiceSecrets = Field(default_factory=ServiceSecrets)
+    """Credentials the service receives, from the Secrets of `secrets.groups`."""
+    resources: Resources = Field(default_factory=Resources)
+    """CPU and memory requests and limits (always set; defaults are small)."""
+    gpu: Gpu | None = None
+    """GPUs per pod; the pod is placed on a host with that GPU type."""
+    host: DnsLabel | None = None
+    """Pin the service to this host (name from `hosts`)."""
+    autoscaling: Autoscaling | None = None
+    """Scale on CPU between min and max replicas (a HorizontalPodAutoscaler)."""
+    health: HealthCheck | None = None
+    """Readiness and liveness probe."""
+    expose: Expose = Field(default_factory=Expose)
+    """How other workloads reach the service."""
+    disruption_budget: DisruptionBudget | None = None
+    """Keep this many pods during node drains (a PodDisruptionBudget)."""
+
+
+# --- per-stack overrides --------------------------------------------------------------------
+
+
+class MetadataOverride(SpecModel):
+    environment: DnsLabel | None = None
+    """Environment name for this stack."""
+
+
+class EscEnvironmentOverride(SpecModel):
+    organization: EscName | None = None
+    """Pulumi Cloud organization for this stack."""
+    project: EscName | None = None
+    """ESC project for this stack."""
+    environment: EscName | None = None
+    """ESC environment for this stack, e.g. 'staging'."""
+
+
+class SecretsOverride(SpecModel):
+    esc: EscEnvironmentOverride | None = None
+    """Where this stack's credentials live."""
+
+
+class HostOverride(SpecModel):
+    instance_type: Annotated[str, StringConstraints(pattern=INSTANCE_TYPE)] | None = None
+    """Instance type for this stack."""
+    region: Region | None = None
+    """Region for this stack."""
+    k3s_version: Annotated[str, StringConstraints(pattern=K3S_VERSION)] | None = Field(
+        None, alias="k3sVersion"
+    )
+    """k3s release for this stack."""
+    labels: dict[LabelKey, str] | None = None
+    """Node labels merged over the base ones."""
+
+
+class ServiceOverride(SpecModel):
+    image: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+    """Image for this stack."""
+    replicas: int | None = Field(None, ge=0, le=100)
+    """Replicas for this stack."""
+    env: dict[EnvName, EnvValue] | None = None
+    """Plain environment variables merged over the base ones."""
+    resources: Resources | None = None
+    """Requests and limits merged over the base ones."""
+    gpu: Gpu | None = None
+    """GPUs for this stack."""
+    host: DnsLabel | None = None
+    """Host for this stack."""
+    autoscaling: Autoscaling | None = None
+    """Autoscaling for this stack."""
+
+
+class StackOverride(SpecModel):
+    metadata: MetadataOverride | None = None
+    """Metadata for this stack."""
+    budget: Budget | None = None
+    """Budget for this stack."""
+    namespace: DnsLabel | None = None
+    """Namespace for this stack."""
+    secrets: SecretsOverride | None = None
+    """ESC location for this stack."""
+    hosts: dict[DnsLabel, HostOverride] = Field(default_factory=dict)
+    """Changes to hosts, by host name."""
+    services: dict[DnsLabel, ServiceOverride] = Field(default_factory=dict)
+    """Changes to services, by service name."""
+
+
+# --- the document -----------------------------------------------------------------------------
+
+
+class Platform(SpecModel):
+    """A whole AI platform: GPU hosts, the cluster on them, services and their credentials."""
+
+    api_version: Literal["sophia.ai/v1"] = Field(alias="apiVersion")
+    """Version of this file format: 'sophia.ai/v1'."""
+    kind: Literal["Platform"]
+    """Always 'Platform'."""
+    metadata: Metadata
+    """Name and environment of the platform."""
+    budget: Budget
+    """Monthly spending limit."""
+    secrets: Secrets | None = None
+    """Credentials, held in Pulumi ESC and projected into Kubernetes Secrets."""
+    hosts: list[Host] = Field(default_factory=list)
+    """Lambda Cloud GPU machines the stack launches."""
+    cluster: Cluster = Field(default_factory=K3sCluster)
+    """Where services run: k3s on `hosts` (default) or an existing cluster."""
+    namespace: DnsLabel | None = None
+    """Kubernetes namespace for every service; default: `metadata.name`."""
+    services: list[Service] = Field(default_factory=list)
+    """Containerized services."""
+    stacks: dict[DnsLabel, StackOverride] = Field(default_factory=dict)
+    """Per-stack changes (e.g. 'staging': fewer replicas); the base applies to every stack."""
+
+    @property
+    def target_namespace(self) -> str:
+        return self.namespace or self.metadata.name
+
+    def host(self, name: str) -> Host | None:
+        return next((h for h in self.hosts if h.name == name), None)
+
+    def service(self, name: str) -> Service | None:
+        return next((s for s in self.services if s.name == name), None)
+
+    @property
+    def server_host(self) -> Host | None:
+        """The host that runs the k3s server (None for an existing cluster or no hosts)."""
+        if not isinstance(self.cluster, K3sCluster) or not self.hosts:
+            return None
+        return self.host(self.cluster.server) if self.cluster.server else self.hosts[0]

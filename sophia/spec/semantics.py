@@ -1,0 +1,334 @@
+"""Checks that need the whole spec: references between sections, GPUs against hosts, names.
+
+Runs after the schema and the model have accepted the document, so every value has its
+type; what is checked here is whether the values make sense together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from components.catalog import Catalog, gpu_type_of, load_catalog
+
+from .errors import SpecError, did_you_mean, quoted_list
+from .model import ExistingCluster, K3sCluster, Platform, Service
+from .quantities import cpu_cores, memory_bytes
+from .source import FieldPath, SpecDocument
+
+# Docker's reference grammar, simplified: [registry[:port]/]path[:tag][@digest]
+_IMAGE_REFERENCE = re.compile(
+    r"^(?P<repository>(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+_CREDENTIAL_NAME = re.compile(
+    r"(_KEY|_TOKEN|_SECRET|_PASSWORD|_PASSWD|_CREDENTIALS?|_PRIVATE_KEY)$|PASSWORD|SECRET_KEY"
+)
+
+
+def image_problem(image: str) -> str | None:
+    """Why an image reference is not pinned, or None when it is."""
+    match = _IMAGE_REFERENCE.match(image)
+    if not match:
+        return f"'{image}' is not a valid image reference (registry/repository:tag)"
+    if match.group("digest"):
+        return None
+    tag = match.group("tag")
+    if tag is None:
+        return f"'{image}' has no tag; pin a version such as '{image}:1.0.0' or a digest"
+    if tag == "latest":
+        return f"'{image}' uses ':latest'; pin a version or a digest so deploys are repeatable"
+    return None
+
+
+def looks_like_credential(name: str) -> bool:
+    return bool(_CREDENTIAL_NAME.search(name.upper()))
+
+
+def semantic_errors(
+    platform: Platform, doc: SpecDocument, catalog: Catalog | None = None
+) -> list[SpecError]:
+    checker = _Checker(platform, doc, catalog or load_catalog())
+    return list(checker.run())
+
+
+class _Checker:
+    def __init__(self, platform: Platform, doc: SpecDocument, catalog: Catalog) -> None:
+        self.p = platform
+        self.doc = doc
+        self.catalog = catalog
+        self.host_names = [h.name for h in platform.hosts]
+        self.service_names = [s.name for s in platform.services]
+        groups = platform.secrets.groups if platform.secrets else {}
+        self.group_names = list(groups)
+        self.credential_keys = [k for g in groups.values() for k in g.keys]
+
+    def err(self, path: FieldPath, message: str) -> SpecError:
+        return self.doc.error(path, message)
+
+    def run(self) -> Iterator[SpecError]:
+        yield from self.unique(("hosts",), self.host_names, "host name")
+        yield from self.unique(("services",), self.service_names, "service name")
+        yield from self.cluster()
+        for i, host in enumerate(self.p.hosts):
+            if host.instance_type not in self.catalog:
+                yield self.err(
+                    ("hosts", i, "instanceType"),
+                    f"unknown instance type '{host.instance_type}'"
+                    f"{did_you_mean(host.instance_type, self.catalog.instance_types)}; "
+                    "`sophia catalog` lists them",
+                )
+        yield from self.secret_groups()
+        for i, service in enumerate(self.p.services):
+            yield from self.service(("services", i), service)
+        yield from self.stack_references()
+
+    def unique(
+        self, base: FieldPath, values: list[str], what: str, field: str = "name"
+    ) -> Iterator[SpecError]:
+        first: dict[str, int] = {}
+        for i, value in enumerate(values):
+            if value in first:
+                line = self.doc.locate((*base, first[value])).line
+                yield self.err(
+                    (*base, i, field), f"duplicate {what} '{value}' (first used on line {line})"
+                )
+            else:
+                first[value] = i
+
+    def reference(self, path: FieldPath, name: str, known: list[str], what: str) -> SpecError:
+        hint = did_you_mean(name, known)
+        return self.err(
+            path,
+            f"unknown {what} '{name}'{hint}" + ("" if hint else f"; known: {quoted_list(known)}"),
+        )
+
+    # --- cluster and hosts ---
+
+    def cluster(self) -> Iterator[SpecError]:
+        cluster = self.p.cluster
+        if isinstance(cluster, K3sCluster):
+            if not self.p.hosts and self.p.services:
+                yield self.err(
+                    ("cluster",),
+                    "k3s runs on the spec's hosts, but 'hosts' is empty; "
+                    "add a host or set cluster.type: existing",
+                )
+            if cluster.server and cluster.server not in self.host_names:
+                yield self.reference(("cluster", "server"), cluster.server, self.host_names, "host")
+        elif isinstance(cluster, ExistingCluster) and self.p.hosts:
+            yield self.err(
+                ("hosts",),
+                "hosts run k3s only with cluster.type: k3s; remove them or change the cluster",
+            )
+
+    def host_gpu(self, host_name: str) -> tuple[str, int] | None:
+        host = self.p.host(host_name)
+        if host is None:
+            return None
+        entry = self.catalog.get(host.instance_type)
+        return (gpu_type_of(host.instance_type), entry.gpus if entry else 0)
+
+    # --- secrets ---
+
+    def secret_groups(self) -> Iterator[SpecError]:
+        if self.p.secrets is None:
+            return
+        owner_of_key: dict[str, str] = {}
+        owner_of_prefix: dict[str, str] = {}
+        for name, group in self.p.secrets.groups.items():
+            base: FieldPath = ("secrets", "groups", name)
+            if not group.prefixes and not group.keys:
+                yield self.err(base, f"group '{name}' has neither prefixes nor keys")
+            for j, prefix in enumerate(group.prefixes):
+                clash = next(
+                    (p for p in owner_of_prefix if p.startswith(prefix) or prefix.startswith(p)),
+                    None,
+                )
+                if clash is not None:
+                    yield self.err(
+                        (*base, "prefixes", j),
+                        f"prefix '{prefix}' overlaps '{clash}' of group '{owner_of_prefix[clash]}'",
+                    )
+                else:
+                    owner_of_prefix[prefix] = name
+            for j, key in enumerate(group.keys):
+                if key in owner_of_key:
+                    yield self.err(
+                        (*base, "keys", j), f"key '{key}' is already in group '{owner_of_key[key]}'"
+                    )
+                    continue
+                owner_of_key[key] = name
+                if group.prefixes and not key.startswith(tuple(group.prefixes)):
+                    yield self.err(
+                        (*base, "keys", j),
+                        f"key '{key}' starts with none of the group's prefixes "
+                        f"({quoted_list(group.prefixes)})",
+                    )
+
+    # --- services ---
+
+    def service(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
+        problem = image_problem(s.image)
+        if problem:
+            yield self.err((*base, "image"), problem)
+        if s.build is not None:
+            context = Path(self.doc.file).parent / s.build.context
+            if not context.is_dir():
+                yield self.err(
+                    (*base, "build", "context"),
+                    f"build context '{s.build.context}' is not a directory "
+                    f"(relative to {Path(self.doc.file).parent or '.'})",
+                )
+        yield from self.placement(base, s)
+        yield from self.service_secrets(base, s)
+        yield from self.scaling(base, s)
+        yield from self.resources(base, s)
+        yield from self.networking(base, s)
+        for name in s.env:
+            if looks_like_credential(name):
+                yield self.err(
+                    (*base, "env", name),
+                    f"'{name}' looks like a credential; plain env is stored in "
+                    "clear text: list it under secrets.keys instead",
+                )
+            elif name in self.credential_keys:
+                yield self.err(
+                    (*base, "env", name),
+                    f"'{name}' is a credential of secrets.groups; take it from "
+                    "secrets.keys, not env",
+                )
+
+    def placement(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
+        if s.host is not None:
+            if isinstance(self.p.cluster, ExistingCluster):
+                yield self.err(
+                    (*base, "host"),
+                    "'host' pins to a spec host; an existing cluster "
+                    "has none (use gpu.type for GPU placement)",
+                )
+                return
+            if s.host not in self.host_names:
+                yield self.reference((*base, "host"), s.host, self.host_names, "host")
+                return
+        if s.gpu is None or isinstance(self.p.cluster, ExistingCluster):
+            return
+        candidates = [s.host] if s.host else self.host_names
+        offered = {h: self.host_gpu(h) for h in candidates}
+        matching = {h: g for h, g in offered.items() if g and g[0] == s.gpu.type}
+        if not matching:
+            have = ", ".join(f"{h} ({g[0]})" for h, g in offered.items() if g) or "none"
+            where = f"host '{s.host}'" if s.host else "no host"
+            yield self.err(
+                (*base, "gpu", "type"), f"{where} has GPU type '{s.gpu.type}'; hosts: {have}"
+            )
+            return
+        most = max(g[1] for g in matching.values())
+        if s.gpu.count > most:
+            yield self.err(
+                (*base, "gpu", "count"),
+                f"asks for {s.gpu.count} GPUs per pod, but the largest "
+                f"'{s.gpu.type}' host has {most}",
+            )
+
+    def service_secrets(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
+        wanted = [*s.secrets.groups, *s.secrets.keys]
+        if wanted and self.p.secrets is None:
+            yield self.err((*base, "secrets"), "the spec has no top-level 'secrets' section")
+            return
+        for j, group in enumerate(s.secrets.groups):
+            if group not in self.group_names:
+                yield self.reference(
+                    (*base, "secrets", "groups", j), group, self.group_names, "secret group"
+                )
+        for j, key in enumerate(s.secrets.keys):
+            if key not in self.credential_keys:
+                yield self.reference(
+                    (*base, "secrets", "keys", j), key, self.credential_keys, "secret key"
+                )
+
+    def scaling(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
+        auto = s.autoscaling
+        if auto is not None:
+            if auto.min_replicas > auto.max_replicas:
+                yield self.err(
+                    (*base, "autoscaling", "min"),
+                    f"min ({auto.min_replicas}) is above max ({auto.max_replicas})",
+                )
+            elif not auto.min_replicas <= s.replicas <= auto.max_replicas:
+                yield self.err(
+                    (*base, "replicas"),
+                    f"replicas ({s.replicas}) is outside autoscaling "
+                    f"{auto.min_replicas}..{auto.max_replicas}",
+                )
+        budget = s.disruption_budget
+        if budget is not None:
+            if s.replicas < 2:
+                yield self.err(
+                    (*base, "disruptionBudget"),
+                    "a disruption budget needs replicas ≥ 2; with one pod it blocks "
+                    "every node drain",
+                )
+            elif budget.min_available >= s.replicas:
+                yield self.err(
+                    (*base, "disruptionBudget", "minAvailable"),
+                    f"minAvailable ({budget.min_available}) must be below replicas "
+                    f"({s.replicas}) or no node can ever be drained",
+                )
+
+    def resources(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
+        req, lim = s.resources.requests, s.resources.limits
+        for field, measure in (("cpu", cpu_cores), ("memory", memory_bytes)):
+            requested, limit = getattr(req, field), getattr(lim, field)
+            if measure(limit) <= 0:
+                yield self.err((*base, "resources", "limits", field), "must be greater than 0")
+            elif measure(requested) > measure(limit):
+                yield self.err(
+                    (*base, "resources", "requests", field),
+                    f"request {requested} is above the limit {limit}",
+                )
+
+    def networking(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
+        yield from self.unique((*base, "ports"), [p.name for p in s.ports], "port name")
+        yield from self.unique(
+            (*base, "ports"), [str(p.port) for p in s.ports], "port number", field="port"
+        )
+        if s.health is not None:
+            port = s.health.port
+            names = [p.name for p in s.ports]
+            if isinstance(port, str) and not names:
+                yield self.err(
+                    (*base, "health", "port"),
+                    f"no port named '{port}': the service declares no ports",
+                )
+            elif isinstance(port, str) and port not in names:
+                yield self.reference((*base, "health", "port"), port, names, "port")
+            if isinstance(port, int) and not 1 <= port <= 65535:
+                yield self.err((*base, "health", "port"), f"port {port} is out of range")
+        if s.expose.type != "ClusterIP" and not s.ports:
+            yield self.err(
+                (*base, "expose", "type"), f"{s.expose.type} exposes no ports; add 'ports'"
+            )
+        for j, other in enumerate(s.expose.allow_from or []):
+            if other not in self.service_names:
+                yield self.reference(
+                    (*base, "expose", "allowFrom", j), other, self.service_names, "service"
+                )
+
+    # --- stacks ---
+
+    def stack_references(self) -> Iterator[SpecError]:
+        for stack, override in self.p.stacks.items():
+            for name in override.services:
+                if name not in self.service_names:
+                    yield self.reference(
+                        ("stacks", stack, "services", name), name, self.service_names, "service"
+                    )
+            for name in override.hosts:
+                if name not in self.host_names:
+                    yield self.reference(
+                        ("stacks", stack, "hosts", name), name, self.host_names, "host"
+                    )

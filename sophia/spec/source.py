@@ -1,0 +1,271 @@
+"""Reading a spec file into plain data while remembering where every value came from.
+
+ruamel.yaml composes the node tree (which keeps line and column of every node); this module
+walks it itself so that it can refuse what a spec never needs and a hostile file uses:
+duplicate keys, custom tags, alias bombs, absurd nesting and size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import ROOT_PATH, InvalidSpecError, SpecError
+
+MAX_BYTES = 1024 * 1024
+"""A platform spec is a few kilobytes; a megabyte is a mistake or an attack."""
+MAX_VALUES = 100_000
+"""Values after alias expansion; a 'billion laughs' document stops here."""
+MAX_DEPTH = 64
+"""Nesting depth; a spec needs about eight."""
+
+PathKey = str | int
+FieldPath = tuple[PathKey, ...]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    line: int
+    column: int
+
+
+@dataclass
+class SpecDocument:
+    """Plain data (dicts, lists, scalars) of one spec file and the location of every value."""
+
+    file: str
+    data: Any
+    locations: dict[FieldPath, Location] = field(default_factory=dict)
+
+    def locate(self, path: FieldPath) -> Location:
+        """Where `path` is written, or its nearest written ancestor (for a missing field)."""
+        for end in range(len(path), 0, -1):
+            found = self.locations.get(tuple(path[:end]))
+            if found is not None:
+                return found
+        return self.locations.get((), Location(1, 1))
+
+    def display_path(self, path: FieldPath) -> str:
+        """`services[ai-intelligence].limits.cpu`: list items shown by name when they have one."""
+        if not path:
+            return ROOT_PATH
+        text = ""
+        node: Any = self.data
+        for key in path:
+            if isinstance(key, int):
+                item = node[key] if isinstance(node, list) and key < len(node) else None
+                name = item.get("name") if isinstance(item, dict) else None
+                text += f"[{name}]" if isinstance(name, str) and name else f"[{key}]"
+                node = item
+            else:
+                text += f".{key}" if text else key
+                node = node.get(key) if isinstance(node, dict) else None
+        return text
+
+    def error(self, path: FieldPath, message: str) -> SpecError:
+        where = self.locate(path)
+        return SpecError(self.file, where.line, where.column, self.display_path(path), message)
+
+    def get(self, path: FieldPath) -> Any:
+        node = self.data
+        for key in path:
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+
+def read_document(path: Path, display_name: str | None = None) -> SpecDocument:
+    """Read and parse a spec file; every problem raises `InvalidSpecError` with one clear line."""
+    name = display_name or str(path)
+
+    def fail(message: str) -> InvalidSpecError:
+        return InvalidSpecError([SpecError(name, 1, 1, ROOT_PATH, message)])
+
+    try:
+        if path.is_dir():
+            raise fail("is a directory, not a spec file")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise fail(f"file is {size / 1024 / 1024:.1f} MiB; a spec may be at most 1 MiB")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise fail("file not found") from None
+    except PermissionError:
+        raise fail("permission denied") from None
+    except OSError as exc:
+        raise fail(f"cannot read the file: {exc.strerror or exc}") from None
+    return parse_document(raw, name)
+
+
+def parse_document(raw: bytes | str, file: str) -> SpecDocument:
+    def fail(message: str, line: int = 1, column: int = 1) -> InvalidSpecError:
+        return InvalidSpecError([SpecError(file, line, column, ROOT_PATH, message)])
+
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_BYTES:
+            raise fail(f"file is {len(raw) / 1024 / 1024:.1f} MiB; a spec may be at most 1 MiB")
+        if b"\x00" in raw:
+            raise fail("is a binary file, not YAML text")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise fail(f"is not UTF-8 text (bad byte at offset {exc.start})") from None
+    else:
+        text = raw
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise fail("the file is empty; a spec starts with 'apiVersion: sophia.ai/v1'")
+
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        documents = list(_compose_all(yaml, text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if mark is None:
+            raise fail(f"invalid YAML: {problem}") from None
+        raise fail(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
+    except RecursionError:
+        raise fail(f"nesting is deeper than {MAX_DEPTH} levels") from None
+    except YAMLError as exc:
+        raise fail(f"invalid YAML: {exc}") from None
+    if len(documents) != 1:
+        raise fail(f"holds {len(documents)} YAML documents; a spec is exactly one")
+    root = documents[0]
+    if not isinstance(root, MappingNode):
+        found = "a list" if isinstance(root, SequenceNode) else "a single value"
+        raise fail(
+            f"the top level is {found}; a spec is a mapping that starts with "
+            "'apiVersion: sophia.ai/v1'",
+            root.start_mark.line + 1,
+            root.start_mark.column + 1,
+        )
+    walker = _Walker(file, yaml)
+    data = walker.convert(root, (), 0)
+    if walker.errors:
+        raise InvalidSpecError(walker.errors)
+    return SpecDocument(file, data, walker.locations)
+
+
+def _compose_all(yaml: YAML, text: str) -> Iterator[Node]:
+    yield from yaml.compose_all(text)
+
+
+class _Walker:
+    """Turns composed nodes into plain data, recording locations and collecting problems."""
+
+    def __init__(self, file: str, yaml: YAML) -> None:
+        self.file = file
+        self.yaml = yaml
+        self.locations: dict[FieldPath, Location] = {(): Location(1, 1)}
+        self.errors: list[SpecError] = []
+        self.values = 0
+
+    def problem(self, node: Node, path: FieldPath, message: str) -> None:
+        shown = ".".join(str(p) for p in path) or ROOT_PATH
+        self.errors.append(
+            SpecError(
+                self.file, node.start_mark.line + 1, node.start_mark.column + 1, shown, message
+            )
+        )
+
+    def convert(self, node: Node, path: FieldPath, depth: int) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise InvalidSpecError(
+                [
+                    *self.errors,
+                    SpecError(
+                        self.file,
+                        node.start_mark.line + 1,
+                        node.start_mark.column + 1,
+                        ROOT_PATH,
+                        f"the document expands to more than {MAX_VALUES} "
+                        "values (aliases repeated too often)",
+                    ),
+                ]
+            )
+        if depth > MAX_DEPTH:
+            raise InvalidSpecError(
+                [
+                    SpecError(
+                        self.file,
+                        node.start_mark.line + 1,
+                        node.start_mark.column + 1,
+                        ROOT_PATH,
+                        f"nesting is deeper than {MAX_DEPTH} levels",
+                    )
+                ]
+            )
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            return [
+                self.item(child, (*path, index), depth) for index, child in enumerate(node.value)
+            ]
+        return self.scalar(node, path)
+
+    def item(self, node: Node, path: FieldPath, depth: int) -> Any:
+        self.locations[path] = Location(node.start_mark.line + 1, node.start_mark.column + 1)
+        return self.convert(node, path, depth + 1)
+
+    def mapping(self, node: MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
+        # `<<` merges come first so that the mapping's own keys (and their locations) win.
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                continue
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if isinstance(source, MappingNode):
+                    result.update(self.mapping(source, path, depth + 1))
+                else:
+                    self.problem(source, path, "'<<' merges mappings only")
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.problem(key_node, path, "a key must be a plain value, not a list or mapping")
+                continue
+            key = str(key_node.value)
+            if key in first_seen:
+                self.problem(
+                    key_node,
+                    (*path, key),
+                    f"duplicate key '{key}' (first set on line {first_seen[key]})",
+                )
+                continue
+            first_seen[key] = key_node.start_mark.line + 1
+            self.locations[(*path, key)] = Location(
+                key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            )
+            result[key] = self.convert(value_node, (*path, key), depth + 1)
+        return result
+
+    def scalar(self, node: Node, path: FieldPath) -> Any:
+        if node.tag == _TIMESTAMP_TAG:
+            return str(node.value)
+        if node.tag not in _PLAIN_TAGS:
+            self.problem(node, path, f"unsupported YAML tag '{node.tag}'")
+            return None
+        return self.yaml.constructor.construct_object(node, deep=True)
