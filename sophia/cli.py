@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .spec import InvalidSpecError, LoadedSpec, load_spec, schema_text
+from .spec import InvalidSpecError, LoadedSpec, SpecError, load_spec, schema_text
 
 DEFAULT_SPEC = Path("specs/sophia.yaml")
 EXIT_INVALID = 2
@@ -42,18 +42,18 @@ StackOpt = Annotated[
 ]
 
 
-def _fail_invalid(error: InvalidSpecError) -> NoReturn:
-    for problem in error.errors:
+def _fail_invalid(errors: list[SpecError]) -> NoReturn:
+    for problem in errors:
         err.print(str(problem), markup=False)
-    err.print(f"{plural(len(error.errors), 'problem')} found", markup=False)
+    err.print(f"{plural(len(errors), 'problem')} found", markup=False)
     raise typer.Exit(EXIT_INVALID)
 
 
 def _load(path: Path, stack: str | None) -> LoadedSpec:
     try:
         return load_spec(path, stack)
-    except InvalidSpecError as error:
-        _fail_invalid(error)
+    except InvalidSpecError as invalid:
+        _fail_invalid(invalid.errors)
 
 
 def _version(value: bool) -> None:
@@ -79,12 +79,12 @@ def validate(
     stack: StackOpt = None,
 ) -> None:
     """Check spec files: YAML, schema, types and cross-references. Exit 2 when invalid."""
-    problems: list[InvalidSpecError] = []
+    problems: list[SpecError] = []  # in the order the files were named
     for path in specs or [DEFAULT_SPEC]:
         try:
             spec = load_spec(path, stack)
-        except InvalidSpecError as error:
-            problems.append(error)
+        except InvalidSpecError as invalid:
+            problems += invalid.errors
             continue
         p = spec.platform
         credentials = sum(len(g.keys) for g in p.secrets.groups.values()) if p.secrets else 0
@@ -95,7 +95,7 @@ def validate(
             markup=False,
         )
     if problems:
-        _fail_invalid(InvalidSpecError(e for p in problems for e in p.errors))
+        _fail_invalid(problems)
 
 
 @app.command()

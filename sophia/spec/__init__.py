@@ -1,7 +1,7 @@
 """The `sophia.yaml` spec: its model, its JSON Schema and the layered loader."""
 
 from .errors import InvalidSpecError, SpecError
-from .loader import LoadedSpec, load_spec
+from .loader import LoadedSpec, load_spec, validate_document
 from .model import Platform
 from .schema import platform_schema, schema_text
 
@@ -13,4 +13,5 @@ __all__ = [
     "load_spec",
     "platform_schema",
     "schema_text",
+    "validate_document",
 ]

@@ -19,7 +19,15 @@ class SpecError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.path}: {self.message}"
+        where = f"{self.file}:{self.line}:{self.column}"
+        return _printable(f"{where}: {self.path}: {self.message}")
+
+
+def _printable(text: str) -> str:
+    """Keys and values from the file may hold newlines or control characters: escape them."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class InvalidSpecError(Exception):

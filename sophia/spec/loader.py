@@ -31,7 +31,11 @@ def load_spec(path: str | Path, stack: str | None = None) -> LoadedSpec:
     breaks staging fails validation even while production is fine.
     """
     path = Path(path)
-    document = read_document(path)
+    return validate_document(read_document(path), path, stack)
+
+
+def validate_document(document: SpecDocument, path: Path, stack: str | None = None) -> LoadedSpec:
+    """The layers after parsing, for a document already in memory (see `load_spec`)."""
     base, errors = _check(document)
     if base is None or errors:
         raise InvalidSpecError(errors)

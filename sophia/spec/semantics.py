@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from components.catalog import Catalog, gpu_type_of, load_catalog
+from components.catalog import Catalog, load_catalog
 
 from .errors import SpecError, did_you_mean, quoted_list
 from .model import ExistingCluster, K3sCluster, Platform, Service
@@ -126,11 +126,10 @@ class _Checker:
             )
 
     def host_gpu(self, host_name: str) -> tuple[str, int] | None:
+        """(GPU type, GPU count) of a host whose instance type the catalog knows."""
         host = self.p.host(host_name)
-        if host is None:
-            return None
-        entry = self.catalog.get(host.instance_type)
-        return (gpu_type_of(host.instance_type), entry.gpus if entry else 0)
+        entry = self.catalog.get(host.instance_type) if host else None
+        return (entry.gpu_type, entry.gpus) if entry else None
 
     # --- secrets ---
 
@@ -217,16 +216,16 @@ class _Checker:
         if s.gpu is None or isinstance(self.p.cluster, ExistingCluster):
             return
         candidates = [s.host] if s.host else self.host_names
-        offered = {h: self.host_gpu(h) for h in candidates}
-        matching = {h: g for h, g in offered.items() if g and g[0] == s.gpu.type}
-        if not matching:
-            have = ", ".join(f"{h} ({g[0]})" for h, g in offered.items() if g) or "none"
-            where = f"host '{s.host}'" if s.host else "no host"
-            yield self.err(
-                (*base, "gpu", "type"), f"{where} has GPU type '{s.gpu.type}'; hosts: {have}"
-            )
+        offered = {h: g for h in candidates if (g := self.host_gpu(h)) is not None}
+        if not offered:  # unknown instance types are reported on the host itself
             return
-        most = max(g[1] for g in matching.values())
+        matching = [g for g in offered.values() if g[0] == s.gpu.type]
+        if not matching:
+            have = ", ".join(f"{h} ({g[0]})" for h, g in offered.items())
+            where = f"host '{s.host}' has no" if s.host else "no host has a"
+            yield self.err((*base, "gpu", "type"), f"{where} '{s.gpu.type}' GPU (hosts: {have})")
+            return
+        most = max(g[1] for g in matching)
         if s.gpu.count > most:
             yield self.err(
                 (*base, "gpu", "count"),

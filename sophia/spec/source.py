@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from .errors import ROOT_PATH, InvalidSpecError, SpecError
 
@@ -140,14 +141,20 @@ def parse_document(raw: bytes | str, file: str) -> SpecDocument:
         documents = list(_compose_all(yaml, text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         if mark is None:
             raise fail(f"invalid YAML: {problem}") from None
         raise fail(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
     except RecursionError:
         raise fail(f"nesting is deeper than {MAX_DEPTH} levels") from None
+    except ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise fail(
+            f"invalid YAML: character {exc.character!r} is not allowed", line, column
+        ) from None
     except YAMLError as exc:
-        raise fail(f"invalid YAML: {exc}") from None
+        raise fail(f"invalid YAML: {' '.join(str(exc).split())}") from None
     if len(documents) != 1:
         raise fail(f"holds {len(documents)} YAML documents; a spec is exactly one")
     root = documents[0]
@@ -181,7 +188,8 @@ class _Walker:
         self.values = 0
 
     def problem(self, node: Node, path: FieldPath, message: str) -> None:
-        shown = ".".join(str(p) for p in path) or ROOT_PATH
+        shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        shown = shown.lstrip(".") or ROOT_PATH
         self.errors.append(
             SpecError(
                 self.file, node.start_mark.line + 1, node.start_mark.column + 1, shown, message

@@ -75,7 +75,11 @@ def test_sophia_platform_content() -> None:
     ]
     assert sum(len(g.keys) for g in groups.values()) == 19
     assert groups["ai_intelligence"].prefixes == [
-        "ARIZE_", "OPENROUTER_", "PORTKEY_", "HUGGINGFACE_", "TOGETHER_",
+        "ARIZE_",
+        "OPENROUTER_",
+        "PORTKEY_",
+        "HUGGINGFACE_",
+        "TOGETHER_",
     ]
     bi = p.service("business-intelligence")
     assert bi is not None and bi.gpu is not None
@@ -95,7 +99,11 @@ def test_stack_overrides_merge_over_the_base() -> None:
     assert staging.secrets.esc.organization == "sophia-ai"  # untouched keys survive the merge
     data = staging.service("data-intelligence")
     assert data is not None and data.autoscaling is not None
-    assert (data.replicas, data.autoscaling.min_replicas, data.autoscaling.max_replicas) == (1, 1, 2)
+    assert (data.replicas, data.autoscaling.min_replicas, data.autoscaling.max_replicas) == (
+        1,
+        1,
+        2,
+    )
     assert data.autoscaling.target_cpu_percent == 70
     infra = staging.service("infrastructure")
     assert infra is not None and infra.env == {"LOG_LEVEL": "debug"}
