@@ -22,6 +22,7 @@ preview: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sophia schema --check specs/sophia.schema.json
 
