@@ -193,7 +193,7 @@ def _explain_alternatives(
         key = discriminator["propertyName"]
         mapping: dict[str, str] = discriminator["mapping"]
         chosen = value.get(key)
-        if chosen not in mapping:
+        if not isinstance(chosen, str) or chosen not in mapping:
             if key not in value:
                 yield doc.error(
                     path, f"missing required field '{key}'; choose one of {quoted_list(mapping)}"

@@ -311,6 +311,12 @@ CASES = [
         ["14:11: cluster.type: 'k3z' (a string) is not allowed (did you mean 'k3s'?)"],
     ),
     Case(
+        "cluster-type-not-a-string",
+        14,
+        "cluster: {type: []}\nhosts:",
+        ["14:11: cluster.type: a list is not allowed; choose one of 'existing', 'k3s'"],
+    ),
+    Case(
         "cluster-server-unknown",
         14,
         "cluster: {type: k3s, server: gpu-a100}\nhosts:",
