@@ -19,6 +19,7 @@ install: $(STAMP)
 preview: $(STAMP)
 	$(BIN)/sophia validate $(SPEC) specs/examples/*.yaml
 	$(BIN)/sophia summary $(SPEC)
+	$(BIN)/sophia render --out build/manifests $(SPEC)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,12 +2,17 @@
 
 import pulumi
 
-from sophia.costs import estimate_costs
+from sophia.builder import (
+    MissingConfigError,
+    build_platform,
+    export_outputs,
+    stack_config_lookup,
+)
 from sophia.spec import InvalidSpecError, load_spec
 
 config = pulumi.Config()
 try:
     spec = load_spec(config.get("spec") or "specs/sophia.yaml", stack=pulumi.get_stack())
-except InvalidSpecError as invalid:
-    raise pulumi.RunError(str(invalid)) from None
-pulumi.export("estimatedMonthlyUsd", estimate_costs(spec.platform).monthly_usd)
+    export_outputs(build_platform(spec, stack_config_lookup(config)))
+except (InvalidSpecError, MissingConfigError) as problem:
+    raise pulumi.RunError(str(problem)) from None

@@ -107,6 +107,22 @@ def summary(spec: SpecArg = DEFAULT_SPEC, stack: StackOpt = None) -> None:
 
 
 @app.command()
+def render(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the manifests.")],
+    spec: SpecArg = DEFAULT_SPEC,
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to render.")] = "prod",
+) -> None:
+    """Write the Kubernetes manifests the stack would create (Secret values redacted)."""
+    from .offline.render import write_manifests
+    from .offline.runner import run_spec
+
+    loaded = _load(spec, stack)
+    resources, _ = run_spec(loaded, stack)
+    for path in write_manifests(resources, out_dir):
+        out.print(f"wrote {path}", markup=False)
+
+
+@app.command()
 def schema(
     write: Annotated[Path | None, typer.Option(help="Write the schema to this file.")] = None,
     check: Annotated[

@@ -1,0 +1,94 @@
+"""`EscSecretBundle`: grouped credentials projected into Kubernetes Secrets.
+
+The values come in as Pulumi secrets (a stack's ESC environment import provides them as
+stack config); each group becomes one Secret, and a per-group checksum lets workloads roll
+their pods when a credential changes without the checksum revealing anything usable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .microservice import SecretKeyRef
+
+
+@dataclass(frozen=True)
+class EscSecretBundleArgs:
+    namespace: pulumi.Input[str]
+    groups: Mapping[str, Sequence[str]]
+    """Group name → credential keys (environment variable names)."""
+    values: Mapping[str, pulumi.Input[str]]
+    """Credential key → value; every key of every group must have one. Stored as secrets."""
+    secret_name_prefix: str = "credentials"
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def kubernetes_secret_name(prefix: str, group: str) -> str:
+    return f"{prefix}-{group.replace('_', '-')}"
+
+
+def _digest(pairs: Sequence[tuple[str, str]]) -> str:
+    text = "".join(f"{key}={value}\n" for key, value in sorted(pairs))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class EscSecretBundle(pulumi.ComponentResource):
+    secret_names: dict[str, pulumi.Output[str]]
+    checksums: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: EscSecretBundleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sophia:index:EscSecretBundle", name, None, opts)
+        missing = [k for keys in args.groups.values() for k in keys if k not in args.values]
+        if missing:
+            raise ValueError(f"{name}: no value for credential(s) {', '.join(sorted(missing))}")
+        self._group_of = {key: group for group, keys in args.groups.items() for key in keys}
+        self.secrets: dict[str, k8s.core.v1.Secret] = {}
+        self.secret_names = {}
+        self.checksums = {}
+        for group, keys in args.groups.items():
+            secret_name = kubernetes_secret_name(args.secret_name_prefix, group)
+            values = {key: pulumi.Output.secret(args.values[key]) for key in keys}
+            secret = k8s.core.v1.Secret(
+                f"{name}-{group.replace('_', '-')}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=secret_name,
+                    namespace=args.namespace,
+                    labels={
+                        **args.labels,
+                        "app.kubernetes.io/managed-by": "pulumi",
+                        "sophia.ai/secret-group": group,
+                    },
+                ),
+                type="Opaque",
+                string_data=values,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.secrets[group] = secret
+            self.secret_names[group] = secret.metadata.name
+            # A SHA-256 of high-entropy API keys reveals nothing; unsecret it so that the
+            # pod annotation stays readable in diffs.
+            digest = pulumi.Output.all(**values).apply(lambda d: _digest(list(d.items())))
+            self.checksums[group] = pulumi.Output.unsecret(digest)
+        self.register_outputs({"secretNames": self.secret_names, "checksums": self.checksums})
+
+    def group_of(self, key: str) -> str:
+        return self._group_of[key]
+
+    def key_ref(self, key: str) -> SecretKeyRef:
+        """An env var of the same name, read from the Secret that holds `key`."""
+        return SecretKeyRef(
+            env_name=key, secret_name=self.secret_names[self.group_of(key)], key=key
+        )
+
+    def checksum_of(self, groups: Iterable[str]) -> pulumi.Output[str]:
+        """One checksum over several groups: what a service that uses them should roll on."""
+        chosen = sorted(set(groups))
+        parts = pulumi.Output.all(*[self.checksums[g] for g in chosen])
+        return parts.apply(lambda sums: _digest(list(zip(chosen, sums, strict=True))))

@@ -1,0 +1,250 @@
+"""Spec → Pulumi resources: the only place where the spec meets the components.
+
+`build_platform` is what `__main__.py` runs under the Pulumi engine and what the offline
+engine runs under Pulumi's mock monitor, so both see the very same resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import (
+    Autoscaling,
+    ComputeResources,
+    ContainerPort,
+    EscSecretBundle,
+    EscSecretBundleArgs,
+    GpuRequest,
+    HealthProbe,
+    ImageBuild,
+    MicroserviceArgs,
+    SophiaMicroservice,
+)
+from components.catalog import load_catalog
+from components.microservice import HOST_NODE_LABEL
+
+from .costs import estimate_costs
+from .spec import LoadedSpec
+from .spec.model import ExistingCluster, Platform, Service
+
+ConfigLookup = Callable[[str], pulumi.Input[str] | None]
+"""Reads one secret stack-config value by key (without the project prefix), or None."""
+
+
+def credential_config_key(env_name: str) -> str:
+    """`OPENROUTER_API_KEY` → `openrouterApiKey`: the key an ESC `pulumiConfig` entry uses."""
+    first, *rest = env_name.lower().split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+class MissingConfigError(Exception):
+    """Stack config the spec needs is not set; the message says which keys and how."""
+
+
+@dataclass(frozen=True)
+class PlatformStack:
+    """What `build_platform` made, for stack outputs and tests."""
+
+    provider: k8s.Provider
+    namespace: k8s.core.v1.Namespace
+    bundle: EscSecretBundle | None
+    services: dict[str, SophiaMicroservice]
+    outputs: dict[str, Any]
+
+
+def stack_config_lookup(config: pulumi.Config) -> ConfigLookup:
+    return config.get_secret
+
+
+def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
+    platform = spec.platform
+    labels = {
+        "app.kubernetes.io/part-of": platform.metadata.name,
+        "sophia.ai/environment": platform.metadata.environment,
+    }
+    provider = _kubernetes_provider(platform, config)
+    k8s_opts = pulumi.ResourceOptions(provider=provider)
+    namespace = k8s.core.v1.Namespace(
+        "namespace",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=platform.target_namespace, labels=labels),
+        opts=k8s_opts,
+    )
+    namespace_name: pulumi.Output[str] = namespace.metadata.name
+    bundle = _secret_bundle(platform, config, namespace_name, labels, provider)
+
+    services: dict[str, SophiaMicroservice] = {}
+    endpoints: dict[str, pulumi.Output[str]] = {}
+    for service in platform.services:
+        component = SophiaMicroservice(
+            service.name,
+            _microservice_args(service, spec.path.parent, namespace_name, bundle, labels),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+        services[service.name] = component
+        port = f":{service.ports[0].port}" if service.ports else ""
+        endpoints[service.name] = pulumi.Output.concat(component.service_dns_name, port)
+    outputs = {
+        "endpoints": endpoints,
+        "estimatedMonthlyUsd": estimate_costs(platform).monthly_usd,
+        "gpuInventory": gpu_inventory(platform),
+    }
+    return PlatformStack(provider, namespace, bundle, services, outputs)
+
+
+def export_outputs(stack: PlatformStack) -> None:
+    for key, value in stack.outputs.items():
+        pulumi.export(key, value)
+
+
+def gpu_inventory(platform: Platform) -> dict[str, Any]:
+    catalog = load_catalog()
+    hosts = {}
+    for host in platform.hosts:
+        entry = catalog.get(host.instance_type)
+        if entry is not None:
+            hosts[host.name] = {"gpuType": entry.gpu_type, "gpus": entry.gpus}
+    requested = {
+        s.name: {
+            "gpuType": s.gpu.type,
+            "perPod": s.gpu.count,
+            "maxPods": s.autoscaling.max_replicas if s.autoscaling else s.replicas,
+        }
+        for s in platform.services
+        if s.gpu
+    }
+    return {"hosts": hosts, "requested": requested}
+
+
+def _require(config: ConfigLookup, key: str, hint: str) -> pulumi.Input[str]:
+    value = config(key)
+    if value is None:
+        raise MissingConfigError(f"stack config '{key}' is not set: {hint}")
+    return value
+
+
+def _kubernetes_provider(platform: Platform, config: ConfigLookup) -> k8s.Provider:
+    cluster = platform.cluster
+    key = cluster.kubeconfig_config_key if isinstance(cluster, ExistingCluster) else "kubeconfig"
+    kubeconfig = _require(
+        config,
+        key,
+        f"`pulumi config set --secret {key} < kubeconfig.yaml` (the cluster's kubeconfig)",
+    )
+    context = cluster.context if isinstance(cluster, ExistingCluster) else None
+    return k8s.Provider(
+        "kubernetes",
+        kubeconfig=kubeconfig,
+        context=context,
+        enable_server_side_apply=True,
+    )
+
+
+def _secret_bundle(
+    platform: Platform,
+    config: ConfigLookup,
+    namespace: pulumi.Input[str],
+    labels: dict[str, str],
+    provider: k8s.Provider,
+) -> EscSecretBundle | None:
+    if platform.secrets is None or not platform.secrets.groups:
+        return None
+    groups = {name: list(group.keys) for name, group in platform.secrets.groups.items()}
+    values: dict[str, pulumi.Input[str]] = {}
+    missing: list[str] = []
+    for key in (k for keys in groups.values() for k in keys):
+        value = config(credential_config_key(key))
+        if value is None:
+            missing.append(credential_config_key(key))
+        else:
+            values[key] = value
+    if missing:
+        esc = platform.secrets.esc
+        raise MissingConfigError(
+            f"{len(missing)} credential(s) missing from stack config: {', '.join(missing)}; "
+            f"import the ESC environment {esc.project}/{esc.environment} in the stack file "
+            "(`environment:`) or `pulumi config set --secret KEY`"
+        )
+    return EscSecretBundle(
+        "credentials",
+        EscSecretBundleArgs(namespace=namespace, groups=groups, values=values, labels=labels),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
+
+
+def _microservice_args(
+    service: Service,
+    spec_dir: Path,
+    namespace: pulumi.Input[str],
+    bundle: EscSecretBundle | None,
+    labels: dict[str, str],
+) -> MicroserviceArgs:
+    groups = list(service.secrets.groups)
+    secret_env = []
+    checksum = None
+    if bundle is not None and (groups or service.secrets.keys):
+        secret_env = [bundle.key_ref(key) for key in service.secrets.keys]
+        used = {*groups, *(bundle.group_of(key) for key in service.secrets.keys)}
+        checksum = bundle.checksum_of(used)
+    r = service.resources
+    return MicroserviceArgs(
+        namespace=namespace,
+        image=service.image,
+        replicas=service.replicas,
+        ports=[ContainerPort(p.name, p.port, p.protocol) for p in service.ports],
+        command=service.command,
+        args=service.args,
+        env=dict(service.env),
+        secret_env_from=[bundle.secret_names[g] for g in groups] if bundle else [],
+        secret_env=secret_env,
+        secrets_checksum=checksum,
+        resources=ComputeResources(
+            cpu_request=r.requests.cpu,
+            memory_request=r.requests.memory,
+            cpu_limit=r.limits.cpu,
+            memory_limit=r.limits.memory,
+        ),
+        gpu=GpuRequest(service.gpu.count, service.gpu.type) if service.gpu else None,
+        node_selector={HOST_NODE_LABEL: service.host} if service.host else {},
+        autoscaling=(
+            Autoscaling(
+                service.autoscaling.min_replicas,
+                service.autoscaling.max_replicas,
+                service.autoscaling.target_cpu_percent,
+            )
+            if service.autoscaling
+            else None
+        ),
+        health=(
+            HealthProbe(
+                port=service.health.port,
+                path=service.health.path,
+                initial_delay_seconds=service.health.initial_delay_seconds,
+                period_seconds=service.health.period_seconds,
+                failure_threshold=service.health.failure_threshold,
+            )
+            if service.health
+            else None
+        ),
+        service_type=service.expose.type,
+        allow_from=service.expose.allow_from,
+        min_available=(
+            service.disruption_budget.min_available if service.disruption_budget else None
+        ),
+        build=(
+            ImageBuild(
+                context=str((spec_dir / service.build.context).resolve()),
+                dockerfile=service.build.dockerfile,
+                args=dict(service.build.args),
+                platform=service.build.platform,
+            )
+            if service.build
+            else None
+        ),
+        labels=labels,
+    )

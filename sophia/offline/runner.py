@@ -1,0 +1,134 @@
+"""Run the stack's program under Pulumi's mock monitor and record every registration.
+
+This is the same program `pulumi up` runs (`sophia.builder.build_platform`); the mock
+monitor stands in for the engine. Each registration is kept in the engine's wire format
+(camelCase keys, secrets wrapped in their signature), which is what policy packs receive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pulumi
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import settings
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from ..builder import ConfigLookup, PlatformStack, build_platform
+from ..spec import LoadedSpec
+
+T = TypeVar("T")
+
+PROJECT = "sophia-ai"
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+PLACEHOLDER_PREFIX = "offline-placeholder:"
+"""Stand-in for stack config (credentials, kubeconfig) the offline engine never has."""
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    provider: str
+    dependencies: tuple[str, ...]
+    struct: struct_pb2.Struct
+    """The registered inputs exactly as they went over the wire."""
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """Wire-format properties as JSON (protobuf numbers are doubles; whole ones → int)."""
+        result: dict[str, Any] = _whole_numbers(json_format.MessageToDict(self.struct))
+        return result
+
+
+class _RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self.recorded.append(
+                RecordedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    provider=request.provider,
+                    dependencies=tuple(request.dependencies),
+                    struct=request.object,
+                )
+            )
+        return response
+
+
+class PreviewMocks(Mocks):
+    """What providers would compute, as far as a plan needs it."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        if args.typ == "docker:index/image:Image":
+            outputs["repoDigest"] = f"{args.inputs.get('imageName', args.name)}@sha256:" + "0" * 64
+        return f"{args.name}-id", outputs
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+def placeholder_config(key: str) -> pulumi.Output[str]:
+    return pulumi.Output.secret(f"{PLACEHOLDER_PREFIX}{key}")
+
+
+def run_under_mocks(
+    program: Callable[[], T], stack: str = "dev"
+) -> tuple[list[RecordedResource], T]:
+    """Run any Pulumi program under the mock monitor in preview mode; record what it registers."""
+    mocks = PreviewMocks()
+    monitor = _RecordingMonitor(mocks)
+    settings.reset_options(project=PROJECT, stack=stack, preview=True)
+    set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    result: list[T] = []
+    _sync_await(run_pulumi_func(lambda: result.append(program())))
+    return monitor.recorded, result[0]
+
+
+def run_spec(
+    spec: LoadedSpec, stack: str = "dev", config: ConfigLookup = placeholder_config
+) -> tuple[list[RecordedResource], PlatformStack]:
+    """The stack's own program (`build_platform`) for `spec`, under the mock monitor."""
+    return run_under_mocks(lambda: build_platform(spec, config), stack)
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """The plain values inside secret wrappers (for code that must see them, never print)."""
+    if is_secret(value):
+        return unwrap_secrets(value.get("value"))
+    if isinstance(value, dict):
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value

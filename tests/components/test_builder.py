@@ -1,0 +1,192 @@
+"""The program `pulumi up` runs, under Pulumi's mock monitor, over the committed specs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pulumi
+import pytest
+from pulumi.runtime.sync_await import _sync_await
+
+from components.microservice import CHECKSUM_ANNOTATION
+from sophia.builder import MissingConfigError, build_platform, credential_config_key
+from sophia.offline.runner import is_secret, run_under_mocks
+from sophia.spec import load_spec
+from tests.components.conftest import CANARY, Run, canary_config, run
+from tests.conftest import SPEC
+
+K8S = "kubernetes:"
+
+
+def test_resource_inventory_of_sophia_yaml(sophia_run: Run) -> None:
+    counts = Counter(r.type for r in sophia_run.resources)
+    assert counts == {
+        "pulumi:providers:kubernetes": 1,
+        "kubernetes:core/v1:Namespace": 1,
+        "sophia:index:EscSecretBundle": 1,
+        "kubernetes:core/v1:Secret": 4,
+        "sophia:index:SophiaMicroservice": 4,
+        "kubernetes:core/v1:ServiceAccount": 4,
+        "kubernetes:apps/v1:Deployment": 4,
+        "kubernetes:core/v1:Service": 4,
+        "kubernetes:policy/v1:PodDisruptionBudget": 1,  # ai-intelligence asks for one
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 1,  # business-intelligence.allowFrom
+    }
+
+
+def test_children_are_parented_and_named_after_their_component(sophia_run: Run) -> None:
+    components = {r.urn: r.name for r in sophia_run.resources if r.type.startswith("sophia:index:")}
+    for r in sophia_run.resources:
+        if r.parent in components:
+            assert r.name.startswith(f"{components[r.parent]}-"), r.name
+    children = [r for r in sophia_run.resources if r.parent in components]
+    assert len(children) == 4 + 4 * 3 + 1 + 2 + 1
+
+
+def test_secure_defaults_on_every_deployment(sophia_run: Run) -> None:
+    for name, deployment in sophia_run.deployments().items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        (container,) = pod["containers"]
+        sc = container["securityContext"]
+        assert sc["readOnlyRootFilesystem"] is True
+        assert sc["allowPrivilegeEscalation"] is False
+        assert sc["capabilities"] == {"drop": ["ALL"]}
+        assert {"mountPath": "/tmp", "name": "tmp"} in container["volumeMounts"]
+        assert {"emptyDir": {}, "name": "tmp"} in pod["volumes"]
+        resources = container["resources"]
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(resources[kind]), (name, kind)
+    for sa in sophia_run.of_type("kubernetes:core/v1:ServiceAccount"):
+        assert sa.properties["automountServiceAccountToken"] is False
+
+
+def test_gpu_service_is_placed_on_gpu_nodes(sophia_run: Run) -> None:
+    deployments = sophia_run.deployments()
+    pod = deployments["business-intelligence"]["spec"]["template"]["spec"]
+    assert pod["runtimeClassName"] == "nvidia"
+    assert pod["nodeSelector"] == {"gpu-type": "a10", "sophia.ai/host": "gpu-a10"}
+    assert pod["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    for name in ("ai-intelligence", "data-intelligence", "infrastructure"):
+        other = deployments[name]["spec"]["template"]["spec"]
+        assert "runtimeClassName" not in other
+        assert "nvidia.com/gpu" not in other["containers"][0]["resources"]["limits"]
+        assert "gpu-type" not in other.get("nodeSelector", {})
+
+
+def test_no_credential_value_outside_the_secrets(sophia_run: Run) -> None:
+    for r in sophia_run.resources:
+        if r.type in ("kubernetes:core/v1:Secret", "pulumi:providers:kubernetes"):
+            continue
+        assert CANARY not in json.dumps(r.properties), r.urn
+
+
+def test_secret_data_is_wrapped_as_secret(sophia_run: Run) -> None:
+    for r in sophia_run.of_type("kubernetes:core/v1:Secret"):
+        assert is_secret(r.properties["stringData"]), r.name
+    bundle = sophia_run.stack.bundle
+    assert bundle is not None
+    for secret in bundle.secrets.values():
+        assert _sync_await(secret.string_data.is_secret())
+    assert not _sync_await(bundle.checksums["ai_intelligence"].is_secret())
+
+
+def test_credentials_reach_pods_only_by_reference(sophia_run: Run) -> None:
+    pod = sophia_run.deployments()["business-intelligence"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["envFrom"] == [{"secretRef": {"name": "credentials-business-intelligence"}}]
+    refs = [e for e in container["env"] if "valueFrom" in e]
+    assert refs == [
+        {
+            "name": "OPENROUTER_API_KEY",
+            "valueFrom": {
+                "secretKeyRef": {"name": "credentials-ai-intelligence", "key": "OPENROUTER_API_KEY"}
+            },
+        }
+    ]
+    template = sophia_run.deployments()["business-intelligence"]["spec"]["template"]
+    assert len(template["metadata"]["annotations"][CHECKSUM_ANNOTATION]) == 64
+
+
+def test_a_rotated_credential_rolls_only_the_pods_that_use_it() -> None:
+    def rotated(key: str) -> pulumi.Output[str]:
+        suffix = "-rotated" if key == credential_config_key("TAVILY_API_KEY") else ""
+        return pulumi.Output.secret(f"{CANARY}-{key}{suffix}")
+
+    def checksums(config: object) -> dict[str, str]:
+        resources, _ = run_under_mocks(
+            lambda: build_platform(load_spec(SPEC, "prod"), config)  # type: ignore[arg-type]
+        )
+        return {
+            r.properties["metadata"]["name"]: r.properties["spec"]["template"]["metadata"][
+                "annotations"
+            ][CHECKSUM_ANNOTATION]
+            for r in resources
+            if r.type == "kubernetes:apps/v1:Deployment"
+        }
+
+    before, after = checksums(canary_config), checksums(rotated)
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"data-intelligence"}
+
+
+def test_stack_outputs(sophia_run: Run) -> None:
+    outputs = sophia_run.stack.outputs
+    endpoints = {k: _sync_await(v.future()) for k, v in outputs["endpoints"].items()}
+    assert endpoints == {
+        "ai-intelligence": "ai-intelligence.sophia.svc.cluster.local:8080",
+        "data-intelligence": "data-intelligence.sophia.svc.cluster.local:8080",
+        "business-intelligence": "business-intelligence.sophia.svc.cluster.local:8000",
+        "infrastructure": "infrastructure.sophia.svc.cluster.local:9000",
+    }
+    assert outputs["estimatedMonthlyUsd"] == pytest.approx(547.5)
+    assert outputs["gpuInventory"] == {
+        "hosts": {"gpu-a10": {"gpuType": "a10", "gpus": 1}},
+        "requested": {"business-intelligence": {"gpuType": "a10", "perPod": 1, "maxPods": 1}},
+    }
+
+
+def test_staging_stack_gets_its_overrides() -> None:
+    staging = run(SPEC, "staging")
+    data = staging.deployments()["data-intelligence"]
+    assert data["spec"]["replicas"] == 1
+    hpa = staging.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "data-intelligence-hpa")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 2)
+    labels = data["metadata"]["labels"]
+    assert labels["sophia.ai/environment"] == "staging"
+
+
+def test_examples_build(example_run: Run) -> None:
+    assert example_run.deployments()
+    for r in example_run.resources:
+        if r.type.startswith(K8S) and r.type != "kubernetes:core/v1:Secret":
+            assert CANARY not in json.dumps(r.properties)
+
+
+def test_missing_credentials_are_named_without_values() -> None:
+    def no_credentials(key: str) -> pulumi.Output[str] | None:
+        return pulumi.Output.secret("kubeconfig") if key == "kubeconfig" else None
+
+    with pytest.raises(MissingConfigError) as raised:
+        run_under_mocks(lambda: build_platform(load_spec(SPEC, "prod"), no_credentials))
+    message = str(raised.value)
+    assert message.startswith("19 credential(s) missing from stack config: arizeApiKey, ")
+    assert "sophia-ai/production" in message
+
+
+def test_missing_kubeconfig_is_a_clear_error() -> None:
+    with pytest.raises(MissingConfigError, match="stack config 'kubeconfig' is not set"):
+        run_under_mocks(lambda: build_platform(load_spec(SPEC, "prod"), lambda key: None))
+
+
+def test_credential_config_keys_match_esc_pulumi_config_names() -> None:
+    assert credential_config_key("OPENROUTER_API_KEY") == "openrouterApiKey"
+    assert credential_config_key("HUGGINGFACE_API_TOKEN") == "huggingfaceApiToken"
+    assert credential_config_key("ARIZE_SPACE_ID") == "arizeSpaceId"

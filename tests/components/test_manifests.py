@@ -1,0 +1,81 @@
+"""Rendered manifests are real Kubernetes 1.30 objects and hold no secret value."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+from ruamel.yaml import YAML
+
+from sophia.offline.render import REDACTED, manifests
+from tests.components.conftest import CANARY, Run
+from tests.conftest import REPO, SPEC
+
+KUBERNETES_VERSION = "1.30.0"
+
+
+def _validate_all(found: list[dict[str, object]]) -> None:
+    assert found
+    for manifest in found:
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+def test_sophia_manifests_validate_strictly(sophia_run: Run) -> None:
+    _validate_all(manifests(sophia_run.resources))
+
+
+def test_example_manifests_validate_strictly(example_run: Run) -> None:
+    _validate_all(manifests(example_run.resources))
+
+
+def test_strict_validation_rejects_unknown_fields(sophia_run: Run) -> None:
+    deployment = next(m for m in manifests(sophia_run.resources) if m["kind"] == "Deployment")
+    deployment["spec"]["replicaz"] = 2  # type: ignore[index]
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+def test_secret_values_are_redacted(sophia_run: Run) -> None:
+    found = manifests(sophia_run.resources)
+    assert CANARY not in json.dumps(found)
+    secrets = [m for m in found if m["kind"] == "Secret"]
+    assert len(secrets) == 4
+    ai = next(s for s in secrets if s["metadata"]["name"] == "credentials-ai-intelligence")  # type: ignore[index]
+    assert ai["stringData"] == dict.fromkeys(
+        sorted(
+            [
+                "ARIZE_API_KEY",
+                "ARIZE_SPACE_ID",
+                "OPENROUTER_API_KEY",
+                "PORTKEY_API_KEY",
+                "HUGGINGFACE_API_TOKEN",
+                "TOGETHER_API_KEY",
+            ]
+        ),
+        REDACTED,
+    )
+
+
+def test_sophia_render_writes_one_file_per_object(tmp_path: Path) -> None:
+    out = tmp_path / "manifests"
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("sophia")), "render", "--out", str(out), str(SPEC)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in out.iterdir())
+    assert len(files) == 21
+    assert "deployment-business-intelligence.yaml" in files
+    assert "secret-credentials-ai-intelligence.yaml" in files
+    yaml = YAML(typ="safe", pure=True)
+    for path in out.iterdir():
+        kubernetes_validate.validate(yaml.load(path), KUBERNETES_VERSION, strict=True)
+        assert "offline-placeholder" not in path.read_text(encoding="utf-8")
