@@ -85,6 +85,7 @@ class InstanceType:
 class Catalog:
     taken_at: str
     source: str
+    regions: tuple[str, ...]
     instance_types: Mapping[str, InstanceType]
 
     def __iter__(self) -> Iterator[InstanceType]:
@@ -103,6 +104,7 @@ class Catalog:
         return {
             "takenAt": self.taken_at,
             "source": self.source,
+            "regions": list(self.regions),
             "instanceTypes": {t.name: t.to_json() for t in self},
         }
 
@@ -112,7 +114,12 @@ class Catalog:
             name: InstanceType.from_json(name, entry)
             for name, entry in sorted(data["instanceTypes"].items())
         }
-        return cls(taken_at=str(data["takenAt"]), source=str(data["source"]), instance_types=types)
+        return cls(
+            taken_at=str(data["takenAt"]),
+            source=str(data["source"]),
+            regions=tuple(data.get("regions", ())),
+            instance_types=types,
+        )
 
 
 def load_catalog(path: Path | None = None) -> Catalog:

@@ -1,0 +1,232 @@
+"""A typed client for the Lambda Cloud API v1 on httpx, with tenacity retries.
+
+Retries: 429, 5xx and connection failures back off exponentially with jitter. A launch is
+retried only where it cannot have reached Lambda (429, or a connection that never opened):
+a launch that may have been accepted is left to the caller, who looks it up by name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, NoReturn
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from .errors import LambdaApiError, RateLimitedError, ServerError, error_from_response
+from .models import Instance, InstanceTypeOffer, SshKey
+
+DEFAULT_BASE_URL = "https://cloud.lambda.ai/api/v1"
+log = logging.getLogger("sophia.lambda_cloud")
+
+
+class ApiKey:
+    """Holds the key so that no repr, str, log line or pickle can show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "ApiKey('****')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a Lambda Cloud API key is never pickled; pass it as a secret input")
+
+
+class LambdaConfigError(Exception):
+    """The client cannot be set up (no API key)."""
+
+
+class LambdaConnectionError(Exception):
+    """The API could not be reached; `sent` tells whether the request may have arrived."""
+
+    def __init__(self, method: str, path: str, cause: httpx.TransportError) -> None:
+        self.sent = not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout)
+        super().__init__(f"Lambda Cloud API unreachable: {method} {path}: {type(cause).__name__}")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    initial_seconds: float = 2.0
+    max_seconds: float = 60.0
+    jitter_seconds: float = 1.0
+
+
+class _BearerAuth(httpx.Auth):
+    def __init__(self, key: ApiKey) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        yield request
+
+
+def _retryable(exc: BaseException, may_repeat: bool) -> bool:
+    if isinstance(exc, RateLimitedError):
+        return True
+    if isinstance(exc, LambdaConnectionError):
+        return may_repeat or not exc.sent
+    return may_repeat and isinstance(exc, ServerError)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    outcome = state.outcome.exception() if state.outcome else None
+    log.warning("Lambda Cloud API: retrying after %s (attempt %d)", outcome, state.attempt_number)
+
+
+class LambdaCloudClient:
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        key = api_key or os.environ.get("LAMBDA_API_KEY")
+        if not key:
+            raise LambdaConfigError("no Lambda Cloud API key: pass one or set LAMBDA_API_KEY")
+        self.base_url = (base_url or os.environ.get("LAMBDA_API_BASE") or DEFAULT_BASE_URL).rstrip(
+            "/"
+        )
+        self.retry = retry or RetryPolicy()
+        self._http = httpx.Client(
+            base_url=self.base_url + "/",
+            auth=_BearerAuth(ApiKey(key)),
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "sophia-infra"},
+        )
+
+    def __repr__(self) -> str:
+        return f"LambdaCloudClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> LambdaCloudClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- transport ---
+
+    def _request(self, method: str, path: str, body: Any = None, *, may_repeat: bool = True) -> Any:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self.retry.initial_seconds,
+                max=self.retry.max_seconds,
+                jitter=self.retry.jitter_seconds,
+            ),
+            retry=retry_if_exception(lambda e: _retryable(e, may_repeat)),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._once(method, path, body)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    def _once(self, method: str, path: str, body: Any) -> Any:
+        try:
+            response = self._http.request(method, path.lstrip("/"), json=body)
+        except httpx.TransportError as exc:
+            raise LambdaConnectionError(method, path, exc) from None
+        try:
+            payload = response.json() if response.content else None
+        except ValueError:
+            payload = None
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, payload)
+        return payload.get("data") if isinstance(payload, dict) else payload
+
+    # --- instance types ---
+
+    def instance_types(self) -> dict[str, InstanceTypeOffer]:
+        data = self._request("GET", "/instance-types") or {}
+        return {name: InstanceTypeOffer.from_api(name, entry) for name, entry in data.items()}
+
+    # --- instances ---
+
+    def launch(
+        self,
+        *,
+        name: str,
+        instance_type_name: str,
+        region_name: str,
+        ssh_key_names: Sequence[str],
+        file_system_names: Sequence[str] = (),
+        tags: Iterable[tuple[str, str]] = (),
+    ) -> str:
+        """Launch one instance and return its id. Not repeated where it may have arrived."""
+        body: dict[str, Any] = {
+            "name": name,
+            "instance_type_name": instance_type_name,
+            "region_name": region_name,
+            "ssh_key_names": list(ssh_key_names),
+        }
+        if file_system_names:
+            body["file_system_names"] = list(file_system_names)
+        tag_list = [{"key": k, "value": v} for k, v in tags]
+        if tag_list:
+            body["tags"] = tag_list
+        data = self._request("POST", "/instance-operations/launch", body, may_repeat=False)
+        ids = data.get("instance_ids") if isinstance(data, dict) else None
+        if not ids:
+            raise LambdaApiError(200, "sophia/no-instance-id", "launch answered without an id")
+        return str(ids[0])
+
+    def get_instance(self, instance_id: str) -> Instance:
+        return Instance.from_api(self._request("GET", f"/instances/{instance_id}"))
+
+    def list_instances(self) -> list[Instance]:
+        return [Instance.from_api(i) for i in self._request("GET", "/instances") or []]
+
+    def rename_instance(self, instance_id: str, name: str) -> Instance:
+        return Instance.from_api(self._request("POST", f"/instances/{instance_id}", {"name": name}))
+
+    def terminate(self, instance_ids: Sequence[str]) -> list[Instance]:
+        data = self._request(
+            "POST", "/instance-operations/terminate", {"instance_ids": list(instance_ids)}
+        )
+        return [Instance.from_api(i) for i in (data or {}).get("terminated_instances", [])]
+
+    # --- SSH keys ---
+
+    def list_ssh_keys(self) -> list[SshKey]:
+        return [SshKey.from_api(k) for k in self._request("GET", "/ssh-keys") or []]
+
+    def add_ssh_key(self, name: str, public_key: str) -> SshKey:
+        data = self._request(
+            "POST", "/ssh-keys", {"name": name, "public_key": public_key}, may_repeat=False
+        )
+        return SshKey.from_api(data)
+
+    def delete_ssh_key(self, key_id: str) -> None:
+        self._request("DELETE", f"/ssh-keys/{key_id}")

@@ -1,0 +1,301 @@
+"""Dynamic resources over the Lambda Cloud API: `LambdaInstance` and `LambdaSshKey`.
+
+The providers hold no credentials: Pulumi pickles a dynamic provider into state, so the API
+key travels as a secret input with every call instead (and `ApiKey` refuses to be pickled).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from ..catalog import load_catalog
+from .client import LambdaCloudClient, LambdaConnectionError, RetryPolicy
+from .errors import InsufficientCapacityError, NotFoundError, ServerError
+from .models import Instance
+
+INSTANCE_TYPE = "pulumi-python:dynamic/lambda:Instance"
+REPLACE_ON = ("instance_type_name", "region_name", "ssh_key_names", "file_system_names")
+_OUTPUTS = ("instance_id", "ip", "private_ip", "status", "gpu_count", "price_cents_per_hour")
+
+
+def _client(props: dict[str, Any], retry: RetryPolicy) -> LambdaCloudClient:
+    return LambdaCloudClient(
+        props.get("api_key") or None, base_url=props.get("api_base") or None, retry=retry
+    )
+
+
+class LambdaInstanceProvider(ResourceProvider):
+    """CRUD for one Lambda Cloud instance, found by its stack-unique name."""
+
+    def __init__(self, retry: RetryPolicy | None = None) -> None:
+        super().__init__()
+        self.retry = retry or RetryPolicy()
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        catalog = load_catalog()
+        failures = []
+        itype = news.get("instance_type_name")
+        if isinstance(itype, str) and itype not in catalog:
+            failures.append(
+                CheckFailure("instance_type_name", f"unknown Lambda instance type '{itype}'")
+            )
+        region = news.get("region_name")
+        if isinstance(region, str) and region not in catalog.regions:
+            failures.append(CheckFailure("region_name", f"unknown Lambda region '{region}'"))
+        keys = news.get("ssh_key_names")
+        if isinstance(keys, list) and len(keys) != 1:
+            failures.append(
+                CheckFailure("ssh_key_names", "Lambda takes exactly one SSH key name at launch")
+            )
+        return CheckResult(news, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        with _client(props, self.retry) as client:
+            instance = self._find(client, props["name"])
+            if instance is None:
+                instance = self._launch(client, props)
+            ready = self._wait_until_active(client, instance.id, props)
+        return CreateResult(ready.id, self._outputs(props, ready))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        with _client(props, self.retry) as client:
+            try:
+                instance = client.get_instance(id_)
+            except NotFoundError:
+                return ReadResult(None, {})
+        if instance.is_gone:
+            return ReadResult(None, {})
+        return ReadResult(id_, self._outputs(props, instance))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [k for k in REPLACE_ON if _normal(olds.get(k)) != _normal(news.get(k))]
+        changed = replaces or [
+            k
+            for k in news
+            if k not in _OUTPUTS
+            and not k.startswith("__")  # the pickled provider changes with the code, not the box
+            and _normal(olds.get(k)) != _normal(news.get(k))
+        ]
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        with _client(news, self.retry) as client:
+            instance = (
+                client.rename_instance(id_, news["name"])
+                if olds.get("name") != news["name"]
+                else client.get_instance(id_)
+            )
+        return UpdateResult(self._outputs(news, instance))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        with _client(props, self.retry) as client:
+            try:
+                client.terminate([id_])
+            except NotFoundError:
+                return  # already gone: what delete wants
+
+    # --- helpers ---
+
+    @staticmethod
+    def _find(client: LambdaCloudClient, name: str) -> Instance | None:
+        return next((i for i in client.list_instances() if i.name == name and not i.is_gone), None)
+
+    def _launch(self, client: LambdaCloudClient, props: dict[str, Any]) -> Instance:
+        itype, region = props["instance_type_name"], props["region_name"]
+        offers = client.instance_types()
+        offer = offers.get(itype)
+        if offer is not None and region not in offer.regions_with_capacity:
+            raise _no_capacity(itype, region, offer.regions_with_capacity)
+        try:
+            instance_id = client.launch(
+                name=props["name"],
+                instance_type_name=itype,
+                region_name=region,
+                ssh_key_names=props["ssh_key_names"],
+                file_system_names=props.get("file_system_names") or (),
+            )
+        except InsufficientCapacityError:
+            now = client.instance_types().get(itype)
+            raise _no_capacity(itype, region, now.regions_with_capacity if now else ()) from None
+        except (LambdaConnectionError, ServerError):
+            # The launch may have been accepted before the failure: adopt it, never relaunch.
+            found = self._find(client, props["name"])
+            if found is None:
+                raise
+            return found
+        return client.get_instance(instance_id)
+
+    def _wait_until_active(
+        self, client: LambdaCloudClient, instance_id: str, props: dict[str, Any]
+    ) -> Instance:
+        timeout = float(props.get("boot_timeout_seconds") or 1200)
+        interval = float(props.get("poll_interval_seconds") or 10)
+        deadline = time.monotonic() + timeout
+        while True:
+            instance = client.get_instance(instance_id)
+            if instance.status == "active" and instance.ip:
+                return instance
+            if instance.is_gone or instance.status in ("unhealthy", "preempted"):
+                raise RuntimeError(
+                    f"Lambda instance {instance.name} ({instance_id}) is {instance.status}"
+                )
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"Lambda instance {instance.name} ({instance_id}) is still {instance.status} "
+                    f"after {timeout:g} s; it is billed while it exists: run `pulumi up` again "
+                    "to adopt it, or destroy it"
+                )
+            time.sleep(interval)
+
+    @staticmethod
+    def _outputs(props: dict[str, Any], instance: Instance) -> dict[str, Any]:
+        return {
+            **props,
+            "instance_id": instance.id,
+            "ip": instance.ip,
+            "private_ip": instance.private_ip,
+            "status": instance.status,
+            "gpu_count": instance.gpus,
+            "price_cents_per_hour": instance.price_cents_per_hour,
+        }
+
+
+def _normal(value: Any) -> Any:
+    return sorted(value) if isinstance(value, list) else value
+
+
+def _no_capacity(itype: str, region: str, regions: Sequence[str]) -> InsufficientCapacityError:
+    where = ", ".join(regions) if regions else "none right now"
+    error = InsufficientCapacityError(
+        400,
+        "instance-operations/launch/insufficient-capacity",
+        f"no capacity for {itype} in {region}; regions with capacity: {where}",
+        "change the host's region in the spec, or try again later",
+    )
+    error.regions_with_capacity = list(regions)
+    return error
+
+
+@dataclass(frozen=True)
+class LambdaInstanceArgs:
+    name: str
+    """Stack-unique instance name (≤ 64 characters); how a retried create finds its instance."""
+    instance_type_name: str
+    region_name: str
+    ssh_key_names: Sequence[str]
+    api_key: pulumi.Input[str] | None = None
+    """Secret; without it the provider reads LAMBDA_API_KEY."""
+    file_system_names: Sequence[str] = field(default_factory=tuple)
+    api_base: str | None = None
+    boot_timeout_seconds: int = 1200
+    poll_interval_seconds: int = 10
+
+
+class LambdaInstance(pulumi.dynamic.Resource, module="lambda", name="Instance"):
+    instance_id: pulumi.Output[str]
+    ip: pulumi.Output[str]
+    private_ip: pulumi.Output[str]
+    status: pulumi.Output[str]
+    gpu_count: pulumi.Output[int]
+    price_cents_per_hour: pulumi.Output[int]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: LambdaInstanceArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        provider: LambdaInstanceProvider | None = None,
+    ) -> None:
+        props: dict[str, Any] = {
+            "name": args.name,
+            "instance_type_name": args.instance_type_name,
+            "region_name": args.region_name,
+            "ssh_key_names": list(args.ssh_key_names),
+            "file_system_names": list(args.file_system_names),
+            "api_key": pulumi.Output.secret(args.api_key) if args.api_key is not None else None,
+            "api_base": args.api_base,
+            "boot_timeout_seconds": args.boot_timeout_seconds,
+            "poll_interval_seconds": args.poll_interval_seconds,
+            **dict.fromkeys(_OUTPUTS),
+        }
+        super().__init__(
+            provider or LambdaInstanceProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(
+                opts or pulumi.ResourceOptions(),
+                pulumi.ResourceOptions(additional_secret_outputs=["api_key"]),
+            ),
+        )
+
+
+class LambdaSshKeyProvider(ResourceProvider):
+    """Registers a public key with Lambda Cloud (adopting an identical one of the same name)."""
+
+    def __init__(self, retry: RetryPolicy | None = None) -> None:
+        super().__init__()
+        self.retry = retry or RetryPolicy()
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        with _client(props, self.retry) as client:
+            same = next((k for k in client.list_ssh_keys() if k.name == props["name"]), None)
+            if same is not None and same.public_key.strip() != props["public_key"].strip():
+                raise RuntimeError(
+                    f"an SSH key named '{props['name']}' with another public key exists in Lambda"
+                )
+            key = same or client.add_ssh_key(props["name"], props["public_key"])
+        return CreateResult(key.id, {**props, "key_id": key.id})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [k for k in ("name", "public_key") if olds.get(k) != news.get(k)]
+        return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=True)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        with _client(props, self.retry) as client:
+            try:
+                client.delete_ssh_key(id_)
+            except NotFoundError:
+                return
+
+
+class LambdaSshKey(pulumi.dynamic.Resource, module="lambda", name="SshKey"):
+    key_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        name: str,
+        public_key: str,
+        api_key: pulumi.Input[str] | None = None,
+        api_base: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            LambdaSshKeyProvider(),
+            resource_name,
+            {
+                "name": name,
+                "public_key": public_key,
+                "api_key": pulumi.Output.secret(api_key) if api_key is not None else None,
+                "api_base": api_base,
+                "key_id": None,
+            },
+            pulumi.ResourceOptions.merge(
+                opts or pulumi.ResourceOptions(),
+                pulumi.ResourceOptions(additional_secret_outputs=["api_key"]),
+            ),
+        )

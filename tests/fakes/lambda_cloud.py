@@ -1,0 +1,350 @@
+"""A local fake of the Lambda Cloud API v1 on 127.0.0.1, for the real client to talk to.
+
+It follows shared/reference/lambda-cloud-api.md and checks its own answers (and the client's
+requests) against Lambda's OpenAPI document, recording any breach in `contract_violations`.
+Instances boot (`booting` → `active` after some polls), terminate (`terminating` →
+`terminated` → gone). Switches inject faults: 429 bursts, 500s, a connection dropped after a
+launch was accepted, per-region capacity, and any key but the valid one is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from components.catalog import load_catalog
+from tests.fakes.openapi_contract import request_errors, response_errors
+
+VALID_KEY = "secret_fake-lambda-key_0123456789abcdef"
+REGION_NAMES = {
+    "us-west-1": "California, USA",
+    "us-east-1": "Virginia, USA",
+    "us-south-1": "Texas, USA",
+    "us-midwest-1": "Illinois, USA",
+}
+
+
+class ConnectionDropError(Exception):
+    """Close the socket without an answer (the launch was accepted all the same)."""
+
+
+@dataclass
+class FakeState:
+    boot_polls: int = 2
+    """GETs of a booting instance before it is active."""
+    forget_after_polls: int = 1
+    """GETs of a terminated instance before it disappears (404)."""
+    capacity: dict[str, set[str]] = field(default_factory=dict)
+    """Instance type → regions with capacity; types not listed have capacity in every region."""
+    rate_limit_next: int = 0
+    server_errors_next: int = 0
+    drop_after_launch_next: int = 0
+    launches: int = 0
+    instances: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ssh_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    contract_violations: list[str] = field(default_factory=list)
+    polls: dict[str, int] = field(default_factory=dict)
+
+    def regions_with_capacity(self, type_name: str) -> list[str]:
+        return sorted(self.capacity.get(type_name, set(REGION_NAMES)))
+
+
+def _error(status: int, code: str, message: str, suggestion: str | None = None) -> tuple[int, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if suggestion:
+        error["suggestion"] = suggestion
+    return status, {"error": error}
+
+
+class FakeLambdaCloud:
+    def __init__(self) -> None:
+        self.state = FakeState()
+        self.lock = threading.Lock()
+        self.state.ssh_keys["key-1"] = {
+            "id": "key-1",
+            "name": "sophia-deploy",
+            "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake sophia-deploy",
+        }
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/api/v1"
+
+    def start(self) -> FakeLambdaCloud:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def live_instances(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [i for i in self.state.instances.values() if i["status"] not in ("terminated",)]
+
+    # --- request handling ---
+
+    def handle(self, method: str, path: str, auth: str | None, body: Any) -> tuple[int, Any]:
+        with self.lock:
+            s = self.state
+            s.requests.append((method, path))
+            if auth != f"Bearer {VALID_KEY}":
+                return _error(
+                    401,
+                    "global/invalid-api-key",
+                    "API key was invalid, expired, or deleted.",
+                    "Check your API key or create a new one, then try again.",
+                )
+            if s.rate_limit_next > 0:
+                s.rate_limit_next -= 1
+                return 429, None
+            if s.server_errors_next > 0:
+                s.server_errors_next -= 1
+                return _error(500, "global/unknown", "An internal error occurred.")
+            for pattern, route_method, handler in self._routes():
+                match = re.fullmatch(pattern, path)
+                if match and method == route_method:
+                    template = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)
+                    for problem in (
+                        request_errors(method, template, body) if body is not None else []
+                    ):
+                        s.contract_violations.append(f"request {method} {template}: {problem}")
+                    status, payload = handler(body, **match.groupdict())
+                    for problem in response_errors(method, template, status, payload):
+                        s.contract_violations.append(
+                            f"response {method} {template} {status}: {problem}"
+                        )
+                    return status, payload
+            return _error(404, "global/object-does-not-exist", f"No route {method} {path}")
+
+    def _routes(self) -> list[tuple[str, str, Any]]:
+        return [
+            (r"/instance-types", "GET", self._instance_types),
+            (r"/instances", "GET", self._list_instances),
+            (r"/instances/(?P<id>[^/]+)", "GET", self._get_instance),
+            (r"/instances/(?P<id>[^/]+)", "POST", self._rename_instance),
+            (r"/instance-operations/launch", "POST", self._launch),
+            (r"/instance-operations/terminate", "POST", self._terminate),
+            (r"/ssh-keys", "GET", self._list_keys),
+            (r"/ssh-keys", "POST", self._add_key),
+            (r"/ssh-keys/(?P<id>[^/]+)", "DELETE", self._delete_key),
+        ]
+
+    def _instance_types(self, _body: Any) -> tuple[int, Any]:
+        data = {}
+        for t in load_catalog():
+            data[t.name] = {
+                "instance_type": {
+                    "name": t.name,
+                    "description": t.description,
+                    "gpu_description": t.gpu_description,
+                    "price_cents_per_hour": t.price_cents_per_hour,
+                    "specs": {
+                        "vcpus": t.vcpus,
+                        "memory_gib": t.memory_gib,
+                        "storage_gib": t.storage_gib,
+                        "gpus": t.gpus,
+                    },
+                },
+                "regions_with_capacity_available": [
+                    {"name": r, "description": REGION_NAMES.get(r, r)}
+                    for r in self.state.regions_with_capacity(t.name)
+                ],
+            }
+        return 200, {"data": data}
+
+    def _advance(self, instance: dict[str, Any]) -> None:
+        """One observation of an instance moves its state machine on."""
+        s = self.state
+        count = s.polls.get(instance["id"], 0) + 1
+        s.polls[instance["id"]] = count
+        if instance["status"] == "booting" and count >= s.boot_polls:
+            instance["status"] = "active"
+            number = int(instance["id"][:4], 16) % 250 + 1
+            instance["ip"] = f"198.51.100.{number}"
+            instance["private_ip"] = f"10.19.60.{number}"
+            instance["hostname"] = f"10-19-60-{number}"
+        elif instance["status"] == "terminating":
+            instance["status"] = "terminated"
+            s.polls[instance["id"]] = 0
+        elif instance["status"] == "terminated" and count >= s.forget_after_polls:
+            del s.instances[instance["id"]]
+
+    def _public(self, instance: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in instance.items() if v is not None}
+
+    def _list_instances(self, _body: Any) -> tuple[int, Any]:
+        for instance in list(self.state.instances.values()):
+            self._advance(instance)
+        return 200, {"data": [self._public(i) for i in self.state.instances.values()]}
+
+    def _get_instance(self, _body: Any, **params: str) -> tuple[int, Any]:
+        instance_id = params["id"]
+        instance = self.state.instances.get(instance_id)
+        if instance is None:
+            return _error(404, "global/object-does-not-exist", "Specified instance does not exist.")
+        self._advance(instance)
+        if instance_id not in self.state.instances:
+            return _error(404, "global/object-does-not-exist", "Specified instance does not exist.")
+        return 200, {"data": self._public(instance)}
+
+    def _rename_instance(self, body: Any, **params: str) -> tuple[int, Any]:
+        instance_id = params["id"]
+        instance = self.state.instances.get(instance_id)
+        if instance is None:
+            return _error(404, "global/object-does-not-exist", "Specified instance does not exist.")
+        instance["name"] = body.get("name")
+        return 200, {"data": self._public(instance)}
+
+    def _launch(self, body: Any) -> tuple[int, Any]:
+        s = self.state
+        catalog = load_catalog()
+        itype = catalog.get(str(body.get("instance_type_name")))
+        region = body.get("region_name")
+        keys = body.get("ssh_key_names") or []
+        known_keys = {k["name"] for k in s.ssh_keys.values()}
+        if itype is None or region not in REGION_NAMES:
+            return _error(400, "global/invalid-parameters", "Invalid instance type or region.")
+        if len(keys) != 1 or keys[0] not in known_keys:
+            return _error(
+                400, "global/invalid-parameters", "Exactly one existing SSH key name is required."
+            )
+        if region not in s.regions_with_capacity(itype.name):
+            return _error(
+                400,
+                "instance-operations/launch/insufficient-capacity",
+                "Not enough capacity to fulfill launch request.",
+                "Choose an instance type with more availability, or try again later.",
+            )
+        instance_id = uuid.uuid4().hex
+        s.launches += 1
+        s.instances[instance_id] = {
+            "id": instance_id,
+            "name": body.get("name"),
+            "ip": None,
+            "private_ip": None,
+            "status": "booting",
+            "hostname": None,
+            "ssh_key_names": keys,
+            "file_system_names": body.get("file_system_names", []),
+            "region": {"name": region, "description": REGION_NAMES[region]},
+            "instance_type": {
+                "name": itype.name,
+                "description": itype.description,
+                "gpu_description": itype.gpu_description,
+                "price_cents_per_hour": itype.price_cents_per_hour,
+                "specs": {
+                    "vcpus": itype.vcpus,
+                    "memory_gib": itype.memory_gib,
+                    "storage_gib": itype.storage_gib,
+                    "gpus": itype.gpus,
+                },
+            },
+            "actions": {
+                a: {"available": True}
+                for a in ("migrate", "rebuild", "restart", "cold_reboot", "terminate")
+            },
+            "tags": body.get("tags", []),
+            "is_reserved": False,
+        }
+        if s.drop_after_launch_next > 0:
+            s.drop_after_launch_next -= 1
+            raise ConnectionDropError
+        return 200, {"data": {"instance_ids": [instance_id]}}
+
+    def _terminate(self, body: Any) -> tuple[int, Any]:
+        ids = body.get("instance_ids") or []
+        missing = [i for i in ids if i not in self.state.instances]
+        if missing:
+            return _error(404, "global/object-does-not-exist", "Specified instance does not exist.")
+        terminated = []
+        for instance_id in ids:
+            instance = self.state.instances[instance_id]
+            if instance["status"] not in ("terminating", "terminated"):
+                instance["status"] = "terminating"
+            terminated.append(self._public(instance))
+        return 200, {"data": {"terminated_instances": terminated}}
+
+    def _list_keys(self, _body: Any) -> tuple[int, Any]:
+        return 200, {"data": list(self.state.ssh_keys.values())}
+
+    def _add_key(self, body: Any) -> tuple[int, Any]:
+        if any(k["name"] == body.get("name") for k in self.state.ssh_keys.values()):
+            return _error(400, "global/invalid-parameters", "An SSH key with that name exists.")
+        key_id = uuid.uuid4().hex
+        self.state.ssh_keys[key_id] = {
+            "id": key_id,
+            "name": body["name"],
+            "public_key": body["public_key"],
+        }
+        return 200, {"data": self.state.ssh_keys[key_id]}
+
+    def _delete_key(self, _body: Any, **params: str) -> tuple[int, Any]:
+        key_id = params["id"]
+        if self.state.ssh_keys.pop(key_id, None) is None:
+            return _error(404, "global/object-does-not-exist", "Specified SSH key does not exist.")
+        return 200, {"data": {}}
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _serve(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                path = self.path.split("?", 1)[0].removeprefix("/api/v1")
+                try:
+                    status, payload = fake.handle(
+                        method, path, self.headers.get("Authorization"), body
+                    )
+                except ConnectionDropError:
+                    self.close_connection = True
+                    return
+                data = json.dumps(payload).encode() if payload is not None else b"Too Many Requests"
+                self.send_response(status)
+                self.send_header(
+                    "Content-Type", "application/json" if payload is not None else "text/plain"
+                )
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._serve("GET")
+
+            def do_POST(self) -> None:
+                self._serve("POST")
+
+            def do_DELETE(self) -> None:
+                self._serve("DELETE")
+
+        return Handler
+
+
+@contextmanager
+def running_fake() -> Iterator[FakeLambdaCloud]:
+    fake = FakeLambdaCloud().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
