@@ -27,6 +27,7 @@ from components import (
     SophiaMicroservice,
 )
 from components.catalog import load_catalog
+from components.gpu_host import K3sJoin, LambdaGpuHost, LambdaGpuHostArgs, SshAccess
 from components.microservice import HOST_NODE_LABEL
 
 from .costs import estimate_costs
@@ -51,6 +52,7 @@ class MissingConfigError(Exception):
 class PlatformStack:
     """What `build_platform` made, for stack outputs and tests."""
 
+    hosts: dict[str, LambdaGpuHost]
     provider: k8s.Provider
     namespace: k8s.core.v1.Namespace
     bundle: EscSecretBundle | None
@@ -68,7 +70,9 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
         "app.kubernetes.io/part-of": platform.metadata.name,
         "sophia.ai/environment": platform.metadata.environment,
     }
-    provider = _kubernetes_provider(platform, config)
+    hosts = _gpu_hosts(platform, config)
+    server = hosts.get(platform.server_host.name) if platform.server_host else None
+    provider = _kubernetes_provider(platform, config, server)
     k8s_opts = pulumi.ResourceOptions(provider=provider)
     namespace = k8s.core.v1.Namespace(
         "namespace",
@@ -94,7 +98,7 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
         "estimatedMonthlyUsd": estimate_costs(platform).monthly_usd,
         "gpuInventory": gpu_inventory(platform),
     }
-    return PlatformStack(provider, namespace, bundle, services, outputs)
+    return PlatformStack(hosts, provider, namespace, bundle, services, outputs)
 
 
 def export_outputs(stack: PlatformStack) -> None:
@@ -128,20 +132,66 @@ def _require(config: ConfigLookup, key: str, hint: str) -> pulumi.Input[str]:
     return value
 
 
-def _kubernetes_provider(platform: Platform, config: ConfigLookup) -> k8s.Provider:
-    cluster = platform.cluster
-    key = cluster.kubeconfig_config_key if isinstance(cluster, ExistingCluster) else "kubeconfig"
-    kubeconfig = _require(
-        config,
-        key,
-        f"`pulumi config set --secret {key} < kubeconfig.yaml` (the cluster's kubeconfig)",
+def _gpu_hosts(platform: Platform, config: ConfigLookup) -> dict[str, LambdaGpuHost]:
+    """The k3s server host first, then the agents that join it over the private network."""
+    server = platform.server_host
+    if server is None:
+        return {}
+    ssh = SshAccess(
+        private_key=_require(
+            config,
+            "sshPrivateKey",
+            "`pulumi config set --secret sshPrivateKey < ~/.ssh/KEY` (the key the hosts trust)",
+        )
     )
-    context = cluster.context if isinstance(cluster, ExistingCluster) else None
+    api_key = config(credential_config_key("LAMBDA_API_KEY"))
+    prefix = f"{platform.metadata.name}-{pulumi.get_stack()}"
+    hosts: dict[str, LambdaGpuHost] = {}
+    for host in [server, *(h for h in platform.hosts if h.name != server.name)]:
+        first = hosts.get(server.name)
+        join = (
+            K3sJoin(server_url=first.server_url, node_token=first.node_token)
+            if first is not None and first.server_url is not None and first.node_token is not None
+            else None
+        )
+        hosts[host.name] = LambdaGpuHost(
+            host.name,
+            LambdaGpuHostArgs(
+                instance_name=f"{prefix}-{host.name}"[:64],
+                instance_type=host.instance_type,
+                region=host.region,
+                ssh_key_name=host.ssh_keys[0],
+                ssh=ssh,
+                k3s_version=host.k3s_version,
+                file_systems=host.file_systems,
+                labels=host.labels,
+                join=join,
+                ssh_public_key=host.ssh_public_key,
+                api_key=api_key,
+            ),
+        )
+    return hosts
+
+
+def _kubernetes_provider(
+    platform: Platform, config: ConfigLookup, server: LambdaGpuHost | None
+) -> k8s.Provider:
+    cluster = platform.cluster
+    if server is not None and server.kubeconfig is not None:
+        kubeconfig: pulumi.Input[str] = server.kubeconfig
+        context = None
+    else:
+        key = (
+            cluster.kubeconfig_config_key if isinstance(cluster, ExistingCluster) else "kubeconfig"
+        )
+        kubeconfig = _require(
+            config,
+            key,
+            f"`pulumi config set --secret {key} < kubeconfig.yaml` (the cluster's kubeconfig)",
+        )
+        context = cluster.context if isinstance(cluster, ExistingCluster) else None
     return k8s.Provider(
-        "kubernetes",
-        kubeconfig=kubeconfig,
-        context=context,
-        enable_server_side_apply=True,
+        "kubernetes", kubeconfig=kubeconfig, context=context, enable_server_side_apply=True
     )
 
 

@@ -143,9 +143,15 @@ def schema(
         sys.stdout.write(text)
 
 
-@app.command()
-def catalog() -> None:
+catalog_app = typer.Typer(help="The Lambda Cloud instance catalog used for costs and policies.")
+app.add_typer(catalog_app, name="catalog")
+
+
+@catalog_app.callback(invoke_without_command=True)
+def catalog(ctx: typer.Context) -> None:
     """Print the Lambda Cloud instance catalog that cost estimates and policies use."""
+    if ctx.invoked_subcommand is not None:
+        return
     from components.catalog import HOURS_PER_MONTH, load_catalog
 
     data = load_catalog()
@@ -176,6 +182,40 @@ def catalog() -> None:
         )
     out.print(table)
     out.print(f"source: {data.source}", markup=False)
+
+
+@catalog_app.command("refresh")
+def catalog_refresh(
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Where to write (default: the committed catalog).")
+    ] = None,
+) -> None:
+    """Rebuild the catalog from the API's instance-types endpoint (needs LAMBDA_API_KEY)."""
+    from datetime import UTC, datetime
+
+    from components.catalog import DATA_FILE, catalog_from_api, load_catalog, save_catalog
+    from components.lambda_cloud import (
+        LambdaApiError,
+        LambdaCloudClient,
+        LambdaConfigError,
+        LambdaConnectionError,
+    )
+
+    try:
+        with LambdaCloudClient() as client:
+            offers = client.instance_types()
+    except (LambdaConfigError, LambdaApiError, LambdaConnectionError) as problem:
+        err.print(f"sophia catalog refresh: {problem}", markup=False)
+        raise typer.Exit(1) from None
+    today = datetime.now(UTC).date().isoformat()
+    fresh = catalog_from_api(
+        (o.instance_type for o in offers.values()), today, load_catalog().regions
+    )
+    target = out_file or DATA_FILE
+    save_catalog(fresh, target)
+    out.print(
+        f"wrote {target}: {len(fresh.instance_types)} instance types, taken {today}", markup=False
+    )
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -122,6 +122,23 @@ class Catalog:
         )
 
 
+def catalog_from_api(
+    instance_types: Iterable[InstanceType], taken_at: str, regions: Iterable[str]
+) -> Catalog:
+    """A catalog from the API's instance types (see `sophia catalog refresh`)."""
+    return Catalog(
+        taken_at=taken_at,
+        source="Lambda Cloud API GET /instance-types",
+        regions=tuple(regions),
+        instance_types={t.name: t for t in sorted(instance_types, key=lambda t: t.name)},
+    )
+
+
+def save_catalog(catalog: Catalog, path: Path = DATA_FILE) -> None:
+    path.write_text(json.dumps(catalog.to_json(), indent=2) + "\n", encoding="utf-8")
+    _default_catalog.cache_clear()
+
+
 def load_catalog(path: Path | None = None) -> Catalog:
     """The committed catalog (cached), or the one at ``path``."""
     if path is None:
@@ -134,4 +151,13 @@ def _default_catalog() -> Catalog:
     return Catalog.from_json(json.loads(DATA_FILE.read_text(encoding="utf-8")))
 
 
-__all__ = ["DATA_FILE", "HOURS_PER_MONTH", "Catalog", "InstanceType", "gpu_type_of", "load_catalog"]
+__all__ = [
+    "DATA_FILE",
+    "HOURS_PER_MONTH",
+    "Catalog",
+    "InstanceType",
+    "catalog_from_api",
+    "gpu_type_of",
+    "load_catalog",
+    "save_catalog",
+]

@@ -7,6 +7,7 @@ monitor stands in for the engine. Each registration is kept in the engine's wire
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,6 +19,10 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.catalog import load_catalog
+from components.gpu_host import KUBECONFIG_PATH, NODE_TOKEN_PATH
+from components.lambda_cloud.resources import INSTANCE_TYPE
+
 from ..builder import ConfigLookup, PlatformStack, build_platform
 from ..spec import LoadedSpec
 
@@ -27,6 +32,13 @@ PROJECT = "sophia-ai"
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 PLACEHOLDER_PREFIX = "offline-placeholder:"
+PLANNED_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: planned, cluster: {server: "https://127.0.0.1:6443"}}]
+contexts: [{name: planned, context: {cluster: planned, user: planned}}]
+current-context: planned
+users: [{name: planned, user: {token: offline-placeholder}}]
+"""
 """Stand-in for stack config (credentials, kubeconfig) the offline engine never has."""
 
 
@@ -79,10 +91,36 @@ class PreviewMocks(Mocks):
         outputs = dict(args.inputs)
         if args.typ == "docker:index/image:Image":
             outputs["repoDigest"] = f"{args.inputs.get('imageName', args.name)}@sha256:" + "0" * 64
+        elif args.typ == INSTANCE_TYPE:
+            outputs.update(_planned_instance(args.inputs))
+        elif args.typ == "command:remote:Command":
+            outputs["stdout"] = _planned_stdout(str(args.inputs.get("create", "")))
         return f"{args.name}-id", outputs
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], None]:
         return {}, None
+
+
+def _planned_instance(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Addresses from the documentation ranges (RFC 5737) and the catalog's GPU count and price."""
+    number = zlib.crc32(str(inputs.get("name")).encode()) % 250 + 1
+    entry = load_catalog().get(str(inputs.get("instance_type_name")))
+    return {
+        "instance_id": f"planned-{number}",
+        "ip": f"192.0.2.{number}",
+        "private_ip": f"10.0.0.{number}",
+        "status": "planned",
+        "gpu_count": entry.gpus if entry else 0,
+        "price_cents_per_hour": entry.price_cents_per_hour if entry else 0,
+    }
+
+
+def _planned_stdout(script: str) -> str:
+    if KUBECONFIG_PATH in script:
+        return PLANNED_KUBECONFIG
+    if NODE_TOKEN_PATH in script:
+        return f"{PLACEHOLDER_PREFIX}node-token"
+    return ""
 
 
 def placeholder_config(key: str) -> pulumi.Output[str]:

@@ -206,6 +206,10 @@ class Host(SpecModel):
         min_length=1, max_length=1
     )
     """Name of the SSH key registered in Lambda Cloud (the API takes exactly one at launch)."""
+    ssh_public_key: (
+        Annotated[str, StringConstraints(pattern=r"^(ssh-|ecdsa-)\S+ \S+.*$")] | None
+    ) = None
+    """Public key the stack registers in Lambda under `sshKeys[0]`; omit when it exists."""
     file_systems: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
         default_factory=list
     )

@@ -11,10 +11,11 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.microservice import CHECKSUM_ANNOTATION
 from sophia.builder import MissingConfigError, build_platform, credential_config_key
+from sophia.offline.render import redact
 from sophia.offline.runner import is_secret, run_under_mocks
 from sophia.spec import load_spec
 from tests.components.conftest import CANARY, Run, canary_config, run
-from tests.conftest import SPEC
+from tests.conftest import REPO, SPEC
 
 K8S = "kubernetes:"
 
@@ -22,6 +23,9 @@ K8S = "kubernetes:"
 def test_resource_inventory_of_sophia_yaml(sophia_run: Run) -> None:
     counts = Counter(r.type for r in sophia_run.resources)
     assert counts == {
+        "sophia:index:LambdaGpuHost": 1,
+        "pulumi-python:dynamic/lambda:Instance": 1,
+        "command:remote:Command": 3,  # bootstrap, kubeconfig, node token
         "pulumi:providers:kubernetes": 1,
         "kubernetes:core/v1:Namespace": 1,
         "sophia:index:EscSecretBundle": 1,
@@ -42,7 +46,7 @@ def test_children_are_parented_and_named_after_their_component(sophia_run: Run) 
         if r.parent in components:
             assert r.name.startswith(f"{components[r.parent]}-"), r.name
     children = [r for r in sophia_run.resources if r.parent in components]
-    assert len(children) == 4 + 4 * 3 + 1 + 2 + 1
+    assert len(children) == 4 + 4 * 3 + 1 + 2 + 1 + 4  # + the host's instance and commands
 
 
 def test_secure_defaults_on_every_deployment(sophia_run: Run) -> None:
@@ -81,11 +85,12 @@ def test_gpu_service_is_placed_on_gpu_nodes(sophia_run: Run) -> None:
         assert "gpu-type" not in other.get("nodeSelector", {})
 
 
-def test_no_credential_value_outside_the_secrets(sophia_run: Run) -> None:
+def test_no_credential_value_in_plaintext_anywhere(sophia_run: Run) -> None:
+    """Credentials reach state only inside secret wrappers, and workloads not even so."""
     for r in sophia_run.resources:
-        if r.type in ("kubernetes:core/v1:Secret", "pulumi:providers:kubernetes"):
-            continue
-        assert CANARY not in json.dumps(r.properties), r.urn
+        assert CANARY not in json.dumps(redact(r.properties)), r.urn
+        if r.type.startswith("kubernetes:") and r.type != "kubernetes:core/v1:Secret":
+            assert CANARY not in json.dumps(r.properties), r.urn
 
 
 def test_secret_data_is_wrapped_as_secret(sophia_run: Run) -> None:
@@ -172,7 +177,7 @@ def test_examples_build(example_run: Run) -> None:
 
 def test_missing_credentials_are_named_without_values() -> None:
     def no_credentials(key: str) -> pulumi.Output[str] | None:
-        return pulumi.Output.secret("kubeconfig") if key == "kubeconfig" else None
+        return pulumi.Output.secret(key) if key in ("kubeconfig", "sshPrivateKey") else None
 
     with pytest.raises(MissingConfigError) as raised:
         run_under_mocks(lambda: build_platform(load_spec(SPEC, "prod"), no_credentials))
@@ -181,9 +186,15 @@ def test_missing_credentials_are_named_without_values() -> None:
     assert "sophia-ai/production" in message
 
 
-def test_missing_kubeconfig_is_a_clear_error() -> None:
-    with pytest.raises(MissingConfigError, match="stack config 'kubeconfig' is not set"):
+def test_missing_ssh_key_is_a_clear_error() -> None:
+    with pytest.raises(MissingConfigError, match="stack config 'sshPrivateKey' is not set"):
         run_under_mocks(lambda: build_platform(load_spec(SPEC, "prod"), lambda key: None))
+
+
+def test_missing_kubeconfig_of_an_existing_cluster_is_a_clear_error() -> None:
+    minimal = REPO / "specs" / "examples" / "minimal.yaml"
+    with pytest.raises(MissingConfigError, match="stack config 'kubeconfig' is not set"):
+        run_under_mocks(lambda: build_platform(load_spec(minimal), lambda key: None))
 
 
 def test_credential_config_keys_match_esc_pulumi_config_names() -> None:

@@ -1,0 +1,189 @@
+"""`LambdaGpuHost`: a Lambda Cloud GPU instance bootstrapped into a k3s node over SSH."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_command as command
+
+from .bootstrap import NodeSettings, render_script
+from .catalog import gpu_type_of, load_catalog
+from .lambda_cloud.resources import LambdaInstance, LambdaInstanceArgs, LambdaSshKey
+
+K3S_PORT = 6443
+KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml"
+NODE_TOKEN_PATH = "/var/lib/rancher/k3s/server/node-token"
+
+
+@dataclass(frozen=True)
+class SshAccess:
+    private_key: pulumi.Input[str]
+    """Secret: the private half of the Lambda SSH key the instance is launched with."""
+    user: str = "ubuntu"
+
+
+@dataclass(frozen=True)
+class K3sJoin:
+    """Where an agent joins: the server host's URL and node token (a secret)."""
+
+    server_url: pulumi.Input[str]
+    node_token: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class LambdaGpuHostArgs:
+    instance_name: str
+    """Stack-unique Lambda instance name."""
+    instance_type: str
+    region: str
+    ssh_key_name: str
+    ssh: SshAccess
+    k3s_version: str = "v1.30.6+k3s1"
+    file_systems: Sequence[str] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    join: K3sJoin | None = None
+    """None: this host runs the k3s server. Otherwise it joins that server as an agent."""
+    ssh_public_key: str | None = None
+    """Register this public key in Lambda as `ssh_key_name` before launching."""
+    api_key: pulumi.Input[str] | None = None
+    api_base: str | None = None
+
+
+def kubeconfig_for(raw: str, address: str) -> str:
+    """k3s writes its kubeconfig for 127.0.0.1; point it at the instance instead."""
+    return raw.replace("https://127.0.0.1:", f"https://{address}:").replace(
+        "https://localhost:", f"https://{address}:"
+    )
+
+
+class LambdaGpuHost(pulumi.ComponentResource):
+    instance: LambdaInstance
+    ip: pulumi.Output[str]
+    private_ip: pulumi.Output[str]
+    gpu_type: str
+    gpu_count: int
+    kubeconfig: pulumi.Output[str] | None
+    """Secret; only on the server host."""
+    node_token: pulumi.Output[str] | None
+    """Secret; only on the server host."""
+    server_url: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: LambdaGpuHostArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sophia:index:LambdaGpuHost", name, None, opts)
+        entry = load_catalog().get(args.instance_type)
+        self.gpu_type = gpu_type_of(args.instance_type)
+        self.gpu_count = entry.gpus if entry else 0
+        child = pulumi.ResourceOptions(parent=self)
+
+        depends: list[pulumi.Resource] = []
+        if args.ssh_public_key is not None:
+            depends.append(
+                LambdaSshKey(
+                    f"{name}-ssh-key",
+                    name=args.ssh_key_name,
+                    public_key=args.ssh_public_key,
+                    api_key=args.api_key,
+                    api_base=args.api_base,
+                    opts=child,
+                )
+            )
+        self.instance = LambdaInstance(
+            f"{name}-instance",
+            LambdaInstanceArgs(
+                name=args.instance_name,
+                instance_type_name=args.instance_type,
+                region_name=args.region,
+                ssh_key_names=[args.ssh_key_name],
+                file_system_names=args.file_systems,
+                api_key=args.api_key,
+                api_base=args.api_base,
+            ),
+            opts=child.merge(pulumi.ResourceOptions(depends_on=depends)),
+        )
+        self.ip = self.instance.ip
+        self.private_ip = self.instance.private_ip
+        connection = command.remote.ConnectionArgs(
+            host=self.ip, user=args.ssh.user, private_key=args.ssh.private_key
+        )
+        role: Literal["server", "agent"] = "agent" if args.join else "server"
+
+        def render(values: list[str]) -> str:
+            public_ip, private_ip, server_url, node_token = values
+            return render_script(
+                NodeSettings(
+                    role=role,
+                    host_name=name,
+                    gpu_type=self.gpu_type,
+                    k3s_version=args.k3s_version,
+                    public_ip=public_ip,
+                    private_ip=private_ip or "",
+                    server_url=server_url,
+                    node_token=node_token,
+                    labels=args.labels,
+                )
+            )
+
+        script: pulumi.Output[str] = pulumi.Output.all(
+            self.ip,
+            self.private_ip,
+            args.join.server_url if args.join else "",
+            args.join.node_token if args.join else "",
+        ).apply(render)
+        secret_script: pulumi.Output[str] = pulumi.Output.secret(script)  # holds the join token
+        bootstrap = command.remote.Command(
+            f"{name}-bootstrap",
+            connection=connection,
+            create=secret_script,
+            triggers=[self.instance.instance_id, args.k3s_version],
+            logging=command.remote.Logging.STDERR,
+            opts=child,
+        )
+        self.kubeconfig = self.node_token = self.server_url = None
+        if args.join is None:
+            self.kubeconfig = pulumi.Output.secret(
+                pulumi.Output.all(
+                    self._read(name, "kubeconfig", KUBECONFIG_PATH, connection, bootstrap), self.ip
+                ).apply(lambda v: kubeconfig_for(v[0], v[1]))
+            )
+            self.node_token = pulumi.Output.secret(
+                self._read(name, "node-token", NODE_TOKEN_PATH, connection, bootstrap).apply(
+                    str.strip
+                )
+            )
+            self.server_url = pulumi.Output.all(self.private_ip, self.ip).apply(
+                lambda v: f"https://{v[0] or v[1]}:{K3S_PORT}"
+            )
+        self.register_outputs(
+            {
+                "ip": self.ip,
+                "gpuType": self.gpu_type,
+                "gpuCount": self.gpu_count,
+                "kubeconfig": self.kubeconfig,
+                "serverUrl": self.server_url,
+            }
+        )
+
+    def _read(
+        self,
+        name: str,
+        what: str,
+        path: str,
+        connection: command.remote.ConnectionArgs,
+        after: pulumi.Resource,
+    ) -> pulumi.Output[str]:
+        """A file of the server as a secret output (never logged)."""
+        read = command.remote.Command(
+            f"{name}-{what}",
+            connection=connection,
+            create=f"sudo cat {path}",
+            logging=command.remote.Logging.NONE,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[after], additional_secret_outputs=["stdout"]
+            ),
+        )
+        return read.stdout
