@@ -107,6 +107,53 @@ def summary(spec: SpecArg = DEFAULT_SPEC, stack: StackOpt = None) -> None:
 
 
 @app.command()
+def preview(
+    spec: SpecArg = DEFAULT_SPEC,
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", "-s", help="Stack (default: prod, or the spec's first)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON format instead.")] = False,
+    policy_config: Annotated[
+        Path | None,
+        typer.Option("--policy-config", help="Policy config, in --policy-pack-config format."),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", help="Compare with a spec file or git:REF:path (cost delta, diff)."),
+    ] = None,
+    comment: Annotated[
+        Path | None, typer.Option("--comment", help="Also write the PR comment (Markdown) here.")
+    ] = None,
+) -> None:
+    """Preview offline: run the program under the mock monitor, check it with the policy pack.
+
+    Exit 0 when no mandatory policy fails, 1 when one does, 2 when the spec is invalid.
+    """
+    import json
+
+    from .offline.analyzer import PolicyPackError
+    from .offline.preview import BaseSpecError, run_preview, to_json
+    from .offline.report import markdown, print_report
+
+    try:
+        with err.status("previewing: program under the mock monitor, policies over gRPC…"):
+            result = run_preview(spec, stack, policy_config, base)
+    except InvalidSpecError as invalid:
+        _fail_invalid(invalid.errors)
+    except (BaseSpecError, PolicyPackError) as problem:
+        err.print(f"sophia preview: {problem}", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    if comment is not None:
+        comment.write_text(markdown(result), encoding="utf-8")
+    if as_json:
+        sys.stdout.write(json.dumps(to_json(result), indent=2) + "\n")
+    else:
+        print_report(result, out)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def render(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the manifests.")],
     spec: SpecArg = DEFAULT_SPEC,

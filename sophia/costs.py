@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from components.catalog import Catalog, load_catalog
 
 from .spec.model import Platform
+from .spec.quantities import cpu_cores
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +55,36 @@ def estimate_costs(platform: Platform, catalog: Catalog | None = None) -> CostEs
             )
         )
     return CostEstimate(tuple(hosts), hours, platform.budget.monthly_usd, catalog.taken_at)
+
+
+def service_costs(platform: Platform, estimate: CostEstimate) -> dict[str, float]:
+    """Each host's monthly cost shared among the services that can run on it.
+
+    A service pinned to a host, or needing a GPU type, runs on those hosts; others can run on
+    any host. A host's cost is split by reserved CPU (peak replicas × CPU request); a host no
+    service uses is reported as `(unallocated)`.
+    """
+    by_host = {h.host: h for h in estimate.hosts}
+    weights: dict[str, dict[str, float]] = {h: {} for h in by_host}
+    for service in platform.services:
+        if service.host:
+            hosts = [service.host]
+        elif service.gpu:
+            hosts = [h.host for h in estimate.hosts if h.gpu_type == service.gpu.type]
+        else:
+            hosts = list(by_host)
+        pods = service.autoscaling.max_replicas if service.autoscaling else service.replicas
+        reserved = pods * cpu_cores(service.resources.requests.cpu)
+        for host in hosts:
+            if host in weights:
+                weights[host][service.name] = reserved / len(hosts)
+    shares: dict[str, float] = {}
+    for host, by_service in weights.items():
+        total = sum(by_service.values())
+        cost = by_host[host].monthly_usd
+        if total <= 0:
+            shares["(unallocated)"] = shares.get("(unallocated)", 0.0) + cost
+            continue
+        for name, weight in by_service.items():
+            shares[name] = shares.get(name, 0.0) + cost * weight / total
+    return {name: round(value, 2) for name, value in shares.items()}

@@ -1,0 +1,21 @@
+"""The `sophia-guardrails` policy pack: one module per rule family."""
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, Policy, PolicyPack
+
+from . import cost, credentials, gpu, hygiene
+
+PACK_NAME = "sophia-guardrails"
+POLICIES: list[Policy] = [*gpu.POLICIES, *cost.POLICIES, *credentials.POLICIES, *hygiene.POLICIES]
+
+
+def build_pack() -> PolicyPack:
+    """Starts the Analyzer gRPC server, prints its port and serves until killed."""
+    return PolicyPack(
+        name=PACK_NAME,
+        policies=POLICIES,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        description="GPU placement and capacity, instance allow-list, monthly budget, "
+        "no plaintext credentials, pinned images, resource limits.",
+    )

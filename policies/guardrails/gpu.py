@@ -1,0 +1,244 @@
+"""GPU rules: placement of GPU pods, capacity against the stack's hosts, the instance allow-list."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from components.catalog import load_catalog
+
+from .guard import config, guarded_resource, guarded_stack
+from .props import GPU_RESOURCE, PodSpec, dig, label, mapping, pod_spec, replicas, sequence
+
+LAMBDA_INSTANCE = "pulumi-python:dynamic/lambda:Instance"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+GPU_TYPE_LABEL = "gpu-type"
+DEFAULT_GPU_NODE_LABELS = [GPU_TYPE_LABEL, "nvidia.com/gpu.present", "nvidia.com/gpu.product"]
+DEFAULT_ALLOWED_TYPES = sorted(t.name for t in load_catalog() if t.gpus == 1)
+DEFAULT_MAX_GPUS_PER_HOST = 1
+
+
+def _tolerates_gpu(pod: PodSpec) -> bool:
+    for item in sequence(pod.spec.get("tolerations"), f"{pod.path}.tolerations"):
+        t = mapping(item, "toleration")
+        if t.get("key") == GPU_RESOURCE or (
+            t.get("key") in (None, "") and t.get("operator") == "Exists"
+        ):
+            return True
+    return False
+
+
+def _selects_gpu_nodes(pod: PodSpec, keys: Sequence[str]) -> bool:
+    return bool(set(keys) & (set(pod.node_selector()) | pod.required_affinity_keys()))
+
+
+@guarded_resource
+def _check_placement(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    pod = pod_spec(args.resource_type, args.props)
+    if pod is None:
+        return
+    who = label(args.resource_type, args.name, args.props)
+    wants_gpu = False
+    for c in pod.containers():
+        limit, request = c.gpus("limits"), c.gpus("requests")
+        wants_gpu = wants_gpu or bool(limit or request)
+        if request and not limit:
+            report(
+                f"{who}: {c.path}.resources.requests asks for {request} {GPU_RESOURCE} but "
+                f"resources.limits does not; set limits.{GPU_RESOURCE}: {request}",
+                None,
+            )
+        elif request and request != limit:
+            report(
+                f"{who}: {c.path} requests {request} {GPU_RESOURCE} but limits {limit}; "
+                "GPU requests must equal limits",
+                None,
+            )
+    if not wants_gpu:
+        return
+    if pod.spec.get("runtimeClassName") != "nvidia":
+        report(
+            f"{who}: {pod.path}.runtimeClassName is "
+            f"{pod.spec.get('runtimeClassName') or 'unset'}; GPU pods need "
+            "runtimeClassName: nvidia",
+            None,
+        )
+    keys = config(args, "gpuNodeLabels", DEFAULT_GPU_NODE_LABELS)
+    if not _selects_gpu_nodes(pod, keys):
+        report(
+            f"{who}: {pod.path}.nodeSelector selects no GPU node; add "
+            f"{GPU_TYPE_LABEL}: <type> (or a required node affinity on {', '.join(keys)})",
+            None,
+        )
+    if not _tolerates_gpu(pod):
+        report(
+            f"{who}: {pod.path}.tolerations lacks {{key: {GPU_RESOURCE}, operator: Exists}}; "
+            "it must run on GPU nodes that carry that taint",
+            None,
+        )
+
+
+@guarded_resource
+def _check_reserved(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    pod = pod_spec(args.resource_type, args.props)
+    if pod is None or pod.gpus_per_pod():
+        return
+    selector = pod.node_selector()
+    if GPU_TYPE_LABEL in selector:
+        report(
+            f"{label(args.resource_type, args.name, args.props)}: {pod.path}.nodeSelector "
+            f"pins a pod without GPUs to GPU nodes ({GPU_TYPE_LABEL}: "
+            f"{selector[GPU_TYPE_LABEL]}); drop the selector or request a GPU",
+            None,
+        )
+
+
+def _gpu_type(pod: PodSpec) -> str:
+    value = pod.node_selector().get(GPU_TYPE_LABEL)
+    return str(value) if value else "unspecified"
+
+
+def _hpa_max(resources: Sequence[Any]) -> dict[tuple[str, str, str], int]:
+    found = {}
+    for r in resources:
+        if r.resource_type != HPA:
+            continue
+        ns = str(dig(r.props, ("metadata", "namespace")) or "default")
+        target = mapping(dig(r.props, ("spec", "scaleTargetRef")), "spec.scaleTargetRef")
+        found[(ns, str(target.get("kind")), str(target.get("name")))] = int(
+            dig(r.props, ("spec", "maxReplicas"))
+        )
+    return found
+
+
+@guarded_stack
+def _check_capacity(args: StackValidationArgs, report: ReportViolation) -> None:
+    catalog = load_catalog()
+    instances = [r for r in args.resources if r.resource_type == LAMBDA_INSTANCE]
+    if not instances:
+        return  # nodes are not this stack's: nothing to compare with
+    capacity: Counter[str] = Counter()
+    for r in instances:
+        entry = catalog.get(str(r.props.get("instance_type_name")))
+        if entry is not None:
+            capacity[entry.gpu_type] += entry.gpus
+    scaled = _hpa_max(args.resources)
+    wanted: Counter[str] = Counter()
+    parts: dict[str, list[str]] = defaultdict(list)
+    for r in args.resources:
+        pod = pod_spec(r.resource_type, r.props)
+        per_pod = pod.gpus_per_pod() if pod else 0
+        if pod is None or not per_pod:
+            continue
+        ns = str(dig(r.props, ("metadata", "namespace")) or "default")
+        name = str(dig(r.props, ("metadata", "name")) or r.name)
+        kind = r.resource_type.rsplit(":", 1)[-1]
+        pods = scaled.get((ns, kind, name), replicas(r.resource_type, r.props))
+        gtype = _gpu_type(pod)
+        wanted[gtype] += pods * per_pod
+        parts[gtype].append(f"{kind} '{name}' {pods} pod(s) × {per_pod}")
+    have = ", ".join(f"{n} {t}" for t, n in sorted(capacity.items())) or "none"
+    for gtype, count in sorted(wanted.items()):
+        if count > capacity[gtype]:
+            report(
+                f"{count} '{gtype}' GPU(s) wanted at peak ({'; '.join(parts[gtype])}) but the "
+                f"stack's Lambda instances have {capacity[gtype]} (GPUs: {have}); add a host "
+                "with that GPU type or lower replicas / autoscaling max",
+                None,
+            )
+
+
+@guarded_resource
+def _check_allowlist(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != LAMBDA_INSTANCE:
+        return
+    itype = args.props.get("instance_type_name")
+    who = f"Lambda instance '{args.props.get('name') or args.name}'"
+    allowed = config(args, "allowedInstanceTypes", DEFAULT_ALLOWED_TYPES)
+    if itype not in allowed:
+        report(
+            f"{who}: instance_type_name {itype} is not on the allow-list "
+            f"({', '.join(allowed)}); pick one of those or extend allowedInstanceTypes",
+            None,
+        )
+    entry = load_catalog().get(str(itype))
+    limit = config(args, "maxGpusPerHost", DEFAULT_MAX_GPUS_PER_HOST)
+    if entry is not None and entry.gpus > limit:
+        report(
+            f"{who}: {itype} has {entry.gpus} GPUs, above maxGpusPerHost {limit}; "
+            "use a smaller instance type or raise the limit",
+            None,
+        )
+
+
+def _schema(properties: Mapping[str, Any]) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties=dict(properties))
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="gpu-placement",
+        description="Pods that request nvidia.com/gpu set it in limits, use runtimeClassName "
+        "nvidia, select GPU nodes and tolerate the GPU taint.",
+        validate=_check_placement,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=_schema(
+            {
+                "gpuNodeLabels": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": DEFAULT_GPU_NODE_LABELS,
+                    "description": "Node label keys that count as selecting GPU nodes.",
+                }
+            }
+        ),
+    ),
+    ResourceValidationPolicy(
+        name="gpu-nodes-reserved",
+        description="Advisory half of gpu-placement: pods without GPUs do not pin themselves "
+        "to GPU nodes.",
+        validate=_check_reserved,
+        enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+    StackValidationPolicy(
+        name="gpu-capacity",
+        description="GPUs asked for (replicas × per pod, autoscaling max where set) fit the "
+        "GPUs of the stack's Lambda instances, per GPU type.",
+        validate=_check_capacity,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="gpu-instance-allowlist",
+        description="Lambda instance types are on the allow-list and have at most "
+        "maxGpusPerHost GPUs.",
+        validate=_check_allowlist,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=_schema(
+            {
+                "allowedInstanceTypes": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": DEFAULT_ALLOWED_TYPES,
+                    "description": "Lambda instance types a stack may launch.",
+                },
+                "maxGpusPerHost": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": DEFAULT_MAX_GPUS_PER_HOST,
+                    "description": "Most GPUs one instance may have.",
+                },
+            }
+        ),
+    ),
+]

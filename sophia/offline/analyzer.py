@@ -1,0 +1,276 @@
+"""The policy pack as the Pulumi CLI runs it: a process spoken to over the Analyzer gRPC protocol.
+
+Start `python policies/`, read the port it prints, then GetAnalyzerInfo, Configure,
+ConfigureStack, Analyze per resource and AnalyzeStack once, with the stubs that ship in the
+Pulumi SDK. Policy config follows the `--policy-pack-config` file format and is completed with
+each policy's schema defaults, as the CLI does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from jsonschema import Draft7Validator
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from .runner import RecordedResource
+
+POLICY_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+LEVELS = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "disabled": analyzer_pb2.DISABLED,
+    "remediate": analyzer_pb2.REMEDIATE,
+}
+LEVEL_NAMES = {value: name for name, value in LEVELS.items()}
+STARTUP_SECONDS = 30.0
+
+
+class PolicyPackError(Exception):
+    """The pack did not start, or its config is invalid; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    policy_name: str
+    policy_pack: str
+    enforcement_level: str
+    message: str
+    urn: str
+    description: str
+
+    @classmethod
+    def from_proto(cls, d: analyzer_pb2.AnalyzeDiagnostic) -> Diagnostic:
+        return cls(
+            policy_name=d.policyName,
+            policy_pack=d.policyPackName,
+            enforcement_level=LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
+            message=d.message,
+            urn=d.urn,
+            description=d.description,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInfo:
+    name: str
+    description: str
+    enforcement_level: str
+    config_schema: dict[str, Any]
+
+
+def _struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(dict(data))
+    return message
+
+
+class PolicyPackProcess:
+    """`with PolicyPackProcess() as pack:` — the pack runs for the block's duration."""
+
+    def __init__(self, pack_dir: Path = POLICY_PACK_DIR, python: str = sys.executable) -> None:
+        self.pack_dir = pack_dir
+        self.python = python
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: grpc.Channel | None = None
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self.name = ""
+        self.policies: dict[str, PolicyInfo] = {}
+
+    def __enter__(self) -> PolicyPackProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.launch()
+        self.connect()
+
+    def launch(self) -> None:
+        """Start the process; `connect` waits for it (start early, connect late, to overlap)."""
+        self._process = subprocess.Popen(
+            [self.python, str(self.pack_dir)],
+            cwd=self.pack_dir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    def connect(self) -> None:
+        port = self._read_port()
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(self._channel).result(timeout=STARTUP_SECONDS)
+        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        info = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
+        self.name = info.name
+        self.policies = {
+            p.name: PolicyInfo(
+                name=p.name,
+                description=p.description,
+                enforcement_level=LEVEL_NAMES.get(p.enforcementLevel, "advisory"),
+                config_schema=json_format.MessageToDict(p.configSchema),
+            )
+            for p in info.policies
+        }
+
+    def _read_port(self) -> int:
+        assert self._process is not None and self._process.stdout is not None
+        line: list[bytes] = []
+        reader = threading.Thread(target=lambda: line.append(self._process.stdout.readline()))  # type: ignore[union-attr]
+        reader.start()
+        reader.join(STARTUP_SECONDS)
+        text = line[0].decode().strip() if line else ""
+        if not text.isdigit():
+            self.stop()
+            stderr = (
+                self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
+            )
+            last = stderr.strip().splitlines()[-1:] or ["no output"]
+            raise PolicyPackError(f"the policy pack in {self.pack_dir} did not start: {last[0]}")
+        return int(text)
+
+    def stop(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    @property
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        if self._stub is None:
+            raise PolicyPackError("the policy pack is not running")
+        return self._stub
+
+    # --- configuration ---
+
+    def resolve_config(
+        self, file_config: Mapping[str, Any] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each policy's level and properties: schema defaults, then `all`, then per policy."""
+        file_config = dict(file_config or {})
+        unknown = sorted(set(file_config) - set(self.policies) - {"all"})
+        if unknown:
+            raise PolicyPackError(f"policy config names unknown policies: {', '.join(unknown)}")
+        resolved: dict[str, dict[str, Any]] = {}
+        all_level = _level_of(file_config.get("all"), "all")
+        for name, policy in self.policies.items():
+            props = {
+                key: prop["default"]
+                for key, prop in policy.config_schema.get("properties", {}).items()
+                if "default" in prop
+            }
+            level = all_level or policy.enforcement_level
+            entry = file_config.get(name)
+            level = _level_of(entry, name) or level
+            if isinstance(entry, Mapping):
+                props.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+            schema = {"type": "object", **policy.config_schema}
+            problems = [e.message for e in Draft7Validator(schema).iter_errors(props)]
+            if problems:
+                raise PolicyPackError(f"policy config of '{name}': {'; '.join(problems)}")
+            resolved[name] = {"enforcementLevel": level, "properties": props}
+        return resolved
+
+    def configure(self, resolved: Mapping[str, Mapping[str, Any]]) -> None:
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, entry in resolved.items():
+            request.policyConfig[name].CopyFrom(
+                analyzer_pb2.PolicyConfig(
+                    enforcementLevel=LEVELS[entry["enforcementLevel"]],
+                    properties=_struct(entry["properties"]),
+                )
+            )
+        self.stub.Configure(request)
+
+    def configure_stack(self, project: str, stack: str) -> None:
+        self.stub.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(project=project, stack=stack, dry_run=True)
+        )
+
+    # --- analysis ---
+
+    def analyze(self, resource: RecordedResource) -> list[Diagnostic]:
+        response = self.stub.Analyze(
+            analyzer_pb2.AnalyzeRequest(
+                type=resource.type,
+                properties=resource.struct,
+                urn=resource.urn,
+                name=resource.name,
+                provider=_provider_request(resource),
+            )
+        )
+        return [Diagnostic.from_proto(d) for d in response.diagnostics]
+
+    def analyze_stack(self, resources: Iterable[RecordedResource]) -> list[Diagnostic]:
+        request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type,
+                    properties=r.struct,
+                    urn=r.urn,
+                    name=r.name,
+                    parent=r.parent,
+                    dependencies=list(r.dependencies),
+                    provider=_provider_request(r),
+                )
+                for r in resources
+            ]
+        )
+        return [Diagnostic.from_proto(d) for d in self.stub.AnalyzeStack(request).diagnostics]
+
+
+def _provider_request(resource: RecordedResource) -> analyzer_pb2.AnalyzerProviderResource | None:
+    """The provider reference `URN::ID` as the engine describes it to analyzers."""
+    if not resource.provider:
+        return None
+    urn, _, _ = resource.provider.rpartition("::")
+    parts = urn.split("::")
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=parts[2] if len(parts) > 2 else "", urn=urn, name=parts[-1]
+    )
+
+
+def _level_of(entry: Any, where: str) -> str | None:
+    level = entry.get("enforcementLevel") if isinstance(entry, Mapping) else entry
+    if level is None:
+        return None
+    if level not in LEVELS:
+        raise PolicyPackError(
+            f"policy config '{where}': enforcement level '{level}' is not one of "
+            f"{', '.join(LEVELS)}"
+        )
+    return str(level)
+
+
+def load_policy_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyPackError(f"{path}: policy config file not found") from None
+    except ValueError as exc:
+        raise PolicyPackError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise PolicyPackError(f"{path}: policy config must be a JSON object")
+    return data

@@ -1,0 +1,253 @@
+"""`sophia preview`: the stack's program under the mock monitor, judged by the policy pack.
+
+What the Pulumi CLI's `preview --policy-pack policies` does, without the CLI, a cloud
+account or the network: the same program, the same pack, the same gRPC protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..costs import CostEstimate, estimate_costs, service_costs
+from ..spec import InvalidSpecError, LoadedSpec, load_spec, validate_document
+from ..spec.source import parse_document
+from .analyzer import Diagnostic, PolicyPackProcess, load_policy_config
+from .render import redact
+from .runner import PROJECT, RecordedResource, run_spec
+
+JSON_FORMAT_VERSION = 1
+
+
+class BaseSpecError(Exception):
+    """`--base` names something that cannot be read or is not a valid spec."""
+
+
+@dataclass(frozen=True)
+class ResourceChanges:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BaseComparison:
+    ref: str
+    monthly_usd: float
+    changes: ResourceChanges
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    spec: LoadedSpec
+    stack: str
+    resources: list[RecordedResource]
+    diagnostics: list[Diagnostic]
+    costs: CostEstimate
+    service_costs: dict[str, float]
+    base: BaseComparison | None
+
+    @property
+    def mandatory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.enforcement_level == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.enforcement_level != "mandatory"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.mandatory else 0
+
+
+def default_stack(spec_path: Path) -> str:
+    """`prod` when the spec has no stacks or lists it; else the first stack it lists."""
+    stacks = list(load_spec(spec_path).platform.stacks)
+    return "prod" if not stacks or "prod" in stacks else stacks[0]
+
+
+def run_preview(
+    spec_path: Path,
+    stack: str | None = None,
+    policy_config: Path | None = None,
+    base: str | None = None,
+) -> PreviewResult:
+    """Raises InvalidSpecError (bad spec), BaseSpecError, PolicyPackError (bad pack config)."""
+    stack = stack or default_stack(spec_path)
+    spec = load_spec(spec_path, stack)
+    file_config = load_policy_config(policy_config) if policy_config else {}
+    pack = PolicyPackProcess()
+    pack.launch()  # starts while the program runs
+    try:
+        resources, _ = run_spec(spec, stack)
+        comparison = _compare_with_base(base, spec, stack, resources) if base else None
+        pack.connect()
+        pack.configure(pack.resolve_config(_with_spec_budget(file_config, spec)))
+        pack.configure_stack(PROJECT, stack)
+        diagnostics = [d for r in resources for d in pack.analyze(r)]
+        diagnostics += pack.analyze_stack(resources)
+    finally:
+        pack.stop()
+    costs = estimate_costs(spec.platform)
+    return PreviewResult(
+        spec, stack, resources, diagnostics, costs, service_costs(spec.platform, costs), comparison
+    )
+
+
+def _with_spec_budget(file_config: Mapping[str, Any], spec: LoadedSpec) -> dict[str, Any]:
+    """The spec's budget is the budget policy's default; a config file may still override it."""
+    budget = spec.platform.budget
+    entry = file_config.get("monthly-budget")
+    merged = dict(entry) if isinstance(entry, Mapping) else {}
+    if isinstance(entry, str):
+        merged["enforcementLevel"] = entry
+    merged.setdefault("monthlyBudgetUsd", budget.monthly_usd)
+    merged.setdefault("hoursPerMonth", budget.hours_per_month)
+    return {**file_config, "monthly-budget": merged}
+
+
+def read_base(ref: str, spec_path: Path) -> tuple[str, str]:
+    """(text, display name) of `--base`: a file, or `git:REF:path` from the spec's repository."""
+    if ref.startswith("git:"):
+        _, _, rest = ref.partition(":")
+        revision, sep, path = rest.partition(":")
+        if not sep or not revision or not path:
+            raise BaseSpecError(
+                f"--base {ref}: expected git:REF:path, e.g. git:origin/main:specs/sophia.yaml"
+            )
+        result = subprocess.run(
+            ["git", "show", f"{revision}:{path}"],
+            cwd=spec_path.resolve().parent,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise BaseSpecError(f"--base {ref}: {result.stderr.strip() or 'git show failed'}")
+        return result.stdout, ref
+    try:
+        return Path(ref).read_text(encoding="utf-8"), ref
+    except OSError as exc:
+        raise BaseSpecError(f"--base {ref}: {exc.strerror or exc}") from None
+
+
+def _compare_with_base(
+    ref: str, spec: LoadedSpec, stack: str, resources: list[RecordedResource]
+) -> BaseComparison:
+    text, _ = read_base(ref, spec.path)
+    try:
+        # Resolved beside the current spec, so build contexts mean the same in both.
+        document = parse_document(text, str(spec.path))
+        stacks = _stacks_of(document.data)
+        base_stack = stack if not stacks or stack in stacks else None
+        base_spec = validate_document(document, spec.path, base_stack)
+    except InvalidSpecError as invalid:
+        first = invalid.errors[0]
+        raise BaseSpecError(
+            f"--base {ref} is not a valid spec: line {first.line}: {first.path}: {first.message}"
+        ) from None
+    base_resources, _ = run_spec(base_spec, stack)
+    return BaseComparison(
+        ref,
+        estimate_costs(base_spec.platform).monthly_usd,
+        diff_resources(base_resources, resources),
+    )
+
+
+def _stacks_of(data: Any) -> list[str]:
+    stacks = data.get("stacks") if isinstance(data, dict) else None
+    return list(stacks) if isinstance(stacks, dict) else []
+
+
+def _comparable(resource: RecordedResource) -> str:
+    props = {k: v for k, v in redact(resource.properties).items() if not k.startswith("__")}
+    return json.dumps(props, sort_keys=True)
+
+
+def diff_resources(
+    before: list[RecordedResource], after: list[RecordedResource]
+) -> ResourceChanges:
+    old = {r.urn: _comparable(r) for r in before}
+    new = {r.urn: _comparable(r) for r in after}
+    return ResourceChanges(
+        added=[u for u in new if u not in old],
+        changed=[u for u in new if u in old and old[u] != new[u]],
+        removed=[u for u in old if u not in new],
+    )
+
+
+def money(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def to_json(result: PreviewResult) -> dict[str, Any]:
+    """The documented machine format (schema: sophia/offline/preview.schema.json)."""
+    counts = Counter(r.type for r in result.resources)
+    base = result.base
+    return {
+        "version": JSON_FORMAT_VERSION,
+        "spec": str(result.spec.path),
+        "project": PROJECT,
+        "stack": result.stack,
+        "engine": "offline",
+        "currency": "USD",
+        "totalMonthlyCost": money(result.costs.monthly_usd),
+        "pastTotalMonthlyCost": money(base.monthly_usd) if base else None,
+        "diffTotalMonthlyCost": money(result.costs.monthly_usd - base.monthly_usd)
+        if base
+        else None,
+        "budgetMonthlyCost": money(result.costs.budget_usd),
+        "hoursPerMonth": result.costs.hours_per_month,
+        "catalogDate": result.costs.catalog_date,
+        "hosts": [
+            {
+                "name": h.host,
+                "instanceType": h.instance_type,
+                "gpuType": h.gpu_type,
+                "gpus": h.gpus,
+                "hourlyCost": money(h.usd_per_hour),
+                "monthlyCost": money(h.monthly_usd),
+            }
+            for h in result.costs.hosts
+        ],
+        "services": [
+            {"name": name, "monthlyCost": money(cost)}
+            for name, cost in result.service_costs.items()
+        ],
+        "resources": [
+            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None}
+            for r in result.resources
+        ],
+        "resourceCounts": dict(sorted(counts.items())),
+        "policyViolations": [
+            {
+                "policyName": d.policy_name,
+                "policyPackName": d.policy_pack,
+                "enforcementLevel": d.enforcement_level,
+                "message": d.message,
+                "urn": d.urn or None,
+            }
+            for d in result.diagnostics
+        ],
+        "diff": (
+            {
+                "base": base.ref,
+                "added": base.changes.added,
+                "changed": base.changes.changed,
+                "removed": base.changes.removed,
+            }
+            if base
+            else None
+        ),
+        "summary": {
+            "resources": len(result.resources),
+            "mandatoryViolations": len(result.mandatory),
+            "advisoryViolations": len(result.advisory),
+            "passed": result.exit_code == 0,
+        },
+    }
