@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -265,6 +267,19 @@ def catalog_refresh(
     )
 
 
+def _close_event_loop() -> None:
+    """Pulumi's runtime leaves an asyncio loop behind; closed at exit rather than by the GC,
+    which may find its self-pipe already gone and print a traceback."""
+    with contextlib.suppress(RuntimeError):
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        if not loop.is_closed() and not loop.is_running():
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.close()
+
+
 def main() -> None:
     """Console-script entry: no Python traceback reaches the user unless SOPHIA_DEBUG is set."""
     try:
@@ -281,6 +296,8 @@ def main() -> None:
             markup=False,
         )
         sys.exit(70)
+    finally:
+        _close_event_loop()
 
 
 if __name__ == "__main__":

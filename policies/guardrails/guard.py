@@ -31,7 +31,8 @@ def guarded_resource(check: ResourceCheck) -> ResourceCheck:
             raise  # pulumi-policy reports "can't run during preview" for unknown values
         except Exception as exc:
             report(
-                f"{label(args.resource_type, args.name)}: properties this policy cannot read "
+                f"{label(args.resource_type, args.name, args.props)}: properties this policy "
+                f"cannot read "
                 f"({exc}); fix the resource definition",
                 None,
             )

@@ -54,7 +54,9 @@ def label(resource_type: str, name: str, props: Mapping[str, Any] | None = None)
     kind = resource_type.rsplit(":", 1)[-1]
     try:
         real = mapping(mapping(props, "properties").get("metadata"), "metadata").get("name")
-    except MalformedError:
+    except (MalformedError, AttributeError):
+        real = None
+    if not isinstance(real, str):
         real = None
     return f"{kind} '{real or name}'"
 

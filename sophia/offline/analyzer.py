@@ -51,11 +51,13 @@ class Diagnostic:
 
     @classmethod
     def from_proto(cls, d: analyzer_pb2.AnalyzeDiagnostic) -> Diagnostic:
+        # pulumi-policy sends "<policy description>\n<violation>"; keep the violation.
+        message = d.message.removeprefix(f"{d.description}\n") if d.description else d.message
         return cls(
             policy_name=d.policyName,
             policy_pack=d.policyPackName,
             enforcement_level=LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
-            message=d.message,
+            message=message,
             urn=d.urn,
             description=d.description,
         )
@@ -113,6 +115,10 @@ class PolicyPackProcess:
         )
 
     def connect(self) -> None:
+        if self._stub is not None:
+            return
+        if self._process is None:
+            self.launch()
         port = self._read_port()
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(self._channel).result(timeout=STARTUP_SECONDS)

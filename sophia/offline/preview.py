@@ -86,17 +86,27 @@ def run_preview(
     try:
         resources, _ = run_spec(spec, stack)
         comparison = _compare_with_base(base, spec, stack, resources) if base else None
-        pack.connect()
-        pack.configure(pack.resolve_config(_with_spec_budget(file_config, spec)))
-        pack.configure_stack(PROJECT, stack)
-        diagnostics = [d for r in resources for d in pack.analyze(r)]
-        diagnostics += pack.analyze_stack(resources)
+        diagnostics = check_resources(pack, resources, stack, _with_spec_budget(file_config, spec))
     finally:
         pack.stop()
     costs = estimate_costs(spec.platform)
     return PreviewResult(
         spec, stack, resources, diagnostics, costs, service_costs(spec.platform, costs), comparison
     )
+
+
+def check_resources(
+    pack: PolicyPackProcess,
+    resources: list[RecordedResource],
+    stack: str,
+    policy_config: Mapping[str, Any],
+) -> list[Diagnostic]:
+    """What the CLI does with a policy pack: configure it, then Analyze each, AnalyzeStack all."""
+    pack.connect()
+    pack.configure(pack.resolve_config(policy_config))
+    pack.configure_stack(PROJECT, stack)
+    diagnostics = [d for r in resources for d in pack.analyze(r)]
+    return diagnostics + pack.analyze_stack(resources)
 
 
 def _with_spec_budget(file_config: Mapping[str, Any], spec: LoadedSpec) -> dict[str, Any]:

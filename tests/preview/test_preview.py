@@ -1,0 +1,210 @@
+"""`sophia preview` end to end: a real process, the real pack, exit codes, JSON, --base."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pulumi_kubernetes as k8s
+import pytest
+from jsonschema import Draft202012Validator
+
+from sophia.offline.analyzer import PolicyPackProcess
+from sophia.offline.preview import check_resources
+from sophia.offline.runner import run_under_mocks
+from tests.conftest import REPO, SPEC
+
+SOPHIA = str(Path(sys.executable).with_name("sophia"))
+SPECS = REPO / "tests" / "specs"
+SCHEMA = json.loads((REPO / "sophia" / "offline" / "preview.schema.json").read_text())
+
+
+def preview(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SOPHIA, "preview", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=120,
+    )
+
+
+def test_sophia_yaml_is_clean() -> None:
+    result = preview(SPEC)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "PASSED: no mandatory policy violation — 32 resources" in out
+    assert "sophia-ai-prod (stack)" in out
+    for fragment in (
+        "pulumi-python:dynamic/lambda:Instance gpu-a10-instance",
+        "kubernetes:apps/v1:Deployment business-intelligence-deployment",
+        "host gpu-a10",
+        "547.50",
+        "service business-intelligence",
+    ):
+        assert fragment in out, fragment
+    assert "Traceback" not in out + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "policy", "fragment"),
+    [
+        ("over-budget.yaml", "monthly-budget", "exceeds the monthly budget of 400.00 USD"),
+        ("gpu-over-capacity.yaml", "gpu-capacity", "3 'a10' GPU(s) wanted at peak"),
+        ("eight-gpu-host.yaml", "gpu-instance-allowlist", "not on the allow-list"),
+        ("plaintext-webhook.yaml", "no-plaintext-secrets", "env[ALERT_WEBHOOK]"),
+    ],
+)
+def test_specs_that_break_a_mandatory_rule_exit_1(spec: str, policy: str, fragment: str) -> None:
+    result = preview(SPECS / spec, "--json")
+    assert result.returncode == 1, result.stderr
+    data = json.loads(result.stdout)
+    Draft202012Validator(SCHEMA).validate(data)
+    mandatory = [v for v in data["policyViolations"] if v["enforcementLevel"] == "mandatory"]
+    assert {v["policyName"] for v in mandatory} == {policy}
+    assert any(fragment in v["message"] for v in mandatory), mandatory
+    assert data["summary"]["passed"] is False
+
+
+def _program_with_misplaced_gpu_pod() -> None:
+    k8s.apps.v1.Deployment(
+        "rogue",
+        metadata={"name": "rogue"},
+        spec={
+            "selector": {"matchLabels": {"app": "rogue"}},
+            "template": {
+                "metadata": {"labels": {"app": "rogue"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "nvcr.io/nvidia/cuda:12.4.0-base-ubuntu22.04",
+                            "resources": {
+                                "limits": {"nvidia.com/gpu": "1", "cpu": "1", "memory": "1Gi"},
+                                "requests": {"cpu": "1", "memory": "1Gi"},
+                            },
+                        }
+                    ]
+                },
+            },
+        },
+    )
+
+
+def test_gpu_placement_through_the_same_engine() -> None:
+    """The components always place GPU pods right, so a spec cannot break gpu-placement;
+    a hand-written program can, and the same engine and pack catch it."""
+    resources, _ = run_under_mocks(_program_with_misplaced_gpu_pod)
+    with PolicyPackProcess() as pack:
+        diagnostics = check_resources(pack, resources, "dev", {})
+    placement = [d for d in diagnostics if d.policy_name == "gpu-placement"]
+    assert {d.enforcement_level for d in placement} == {"mandatory"}
+    assert len(placement) == 3  # runtime class, node selector, toleration
+
+
+def test_json_output_matches_its_schema() -> None:
+    result = preview(SPEC, "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    Draft202012Validator(SCHEMA).validate(data)
+    assert data["totalMonthlyCost"] == "547.50"
+    assert data["budgetMonthlyCost"] == "1000.00"
+    assert data["pastTotalMonthlyCost"] is None and data["diff"] is None
+    assert data["summary"] == {
+        "resources": 32,
+        "mandatoryViolations": 0,
+        "advisoryViolations": 0,
+        "passed": True,
+    }
+    assert data["resourceCounts"]["kubernetes:apps/v1:Deployment"] == 4
+    assert [h["instanceType"] for h in data["hosts"]] == ["gpu_1x_a10"]
+
+
+def test_base_shows_the_cost_delta_and_the_changes(tmp_path: Path) -> None:
+    grown = (
+        SPEC.read_text()
+        .replace(
+            "cluster:\n",
+            "  - name: gpu-a100\n    instanceType: gpu_1x_a100_sxm4\n    region: us-west-1\n"
+            "    sshKeys: [sophia-deploy]\n\ncluster:\n",
+        )
+        .replace("monthlyUsd: 1000", "monthlyUsd: 2000")
+    )
+    current = tmp_path / "sophia.yaml"
+    current.write_text(grown)
+    comment = tmp_path / "comment.md"
+    result = preview(current, "--json", "--base", SPEC, "--comment", comment)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    Draft202012Validator(SCHEMA).validate(data)
+    assert (
+        data["pastTotalMonthlyCost"],
+        data["totalMonthlyCost"],
+        data["diffTotalMonthlyCost"],
+    ) == ("547.50", "1489.20", "941.70")
+    added = {u.rsplit("::", 1)[-1] for u in data["diff"]["added"]}
+    assert added == {"gpu-a100", "gpu-a100-instance", "gpu-a100-bootstrap"}
+    assert data["diff"]["removed"] == []
+    text = comment.read_text()
+    assert text.startswith("## Monthly cost will increase by $942 (+172%)")
+    assert "| Monthly cost (USD) | 547.50 | 1,489.20 | +941.70 (+172%) |" in text
+
+
+def test_base_from_git() -> None:
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True).returncode:
+        pytest.fail("the tests run from a git checkout (CI clones the repository)")
+    result = preview(SPEC, "--json", "--base", "git:HEAD:specs/sophia.yaml")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["diffTotalMonthlyCost"] == "0.00"
+    assert data["diff"]["added"] == data["diff"]["removed"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--base", "git:no-such-ref:specs/sophia.yaml"],
+            "--base git:no-such-ref:specs/sophia.yaml:",
+        ),
+        (["--base", "missing.yaml"], "--base missing.yaml: No such file or directory"),
+        (["--base", "git:HEAD"], "expected git:REF:path"),
+        (["--policy-config", "missing.json"], "missing.json: policy config file not found"),
+    ],
+)
+def test_bad_options_are_one_clear_line(args: list[str], message: str) -> None:
+    result = preview(SPEC, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_policy_config_file_changes_the_verdict(tmp_path: Path) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"monthly-budget": {"monthlyBudgetUsd": 100}}))
+    result = preview(SPEC, "--json", "--policy-config", config)
+    assert result.returncode == 1
+    assert "monthly-budget" in {
+        v["policyName"] for v in json.loads(result.stdout)["policyViolations"]
+    }
+    config.write_text(json.dumps({"all": "advisory", "monthly-budget": {"monthlyBudgetUsd": 100}}))
+    assert preview(SPEC, "--policy-config", config).returncode == 0
+
+
+def test_invalid_spec_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: sophia.ai/v1\nkind: Platform\n")
+    result = preview(bad)
+    assert result.returncode == 2
+    assert f"{bad}:1:1: $: missing required field 'metadata'" in result.stderr
+
+
+def test_staging_stack(tmp_path: Path) -> None:
+    result = preview(SPEC, "--stack", "staging", "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["stack"] == "staging" and data["budgetMonthlyCost"] == "700.00"
