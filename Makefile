@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine (Python 3.11, pip, make):
-#   make preview   set up .venv and run the main job on specs/sophia.yaml
+#   make preview   set up .venv and preview specs/sophia.yaml offline (program + policy pack)
 #   make test      set up .venv, lint, type-check and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -18,8 +18,7 @@ install: $(STAMP)
 
 preview: $(STAMP)
 	$(BIN)/sophia validate $(SPEC) specs/examples/*.yaml
-	$(BIN)/sophia summary $(SPEC)
-	$(BIN)/sophia render --out build/manifests $(SPEC)
+	$(BIN)/sophia preview $(SPEC)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

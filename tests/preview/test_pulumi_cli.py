@@ -32,6 +32,7 @@ def test_real_pulumi_preview_with_the_policy_pack(tmp_path: Path) -> None:
         src = REPO / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, project / item)
     (project / ".venv").symlink_to(REPO / ".venv")  # the program and the pack use it
+    (tmp_path / "state").mkdir()
     env = {
         **os.environ,
         "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
