@@ -10,9 +10,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-OPENAPI = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "lambda-cloud-openapi-1.8.3.json"
-)
+# A copy of shared/reference/lambda-cloud-openapi-1.8.3.json, Lambda's published contract.
+OPENAPI = Path(__file__).with_name("lambda-cloud-openapi-1.8.3.json")
 _URI = "urn:lambda-cloud-openapi"
 
 
