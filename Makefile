@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/sophia schema --check specs/sophia.schema.json
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 schema: $(STAMP)
 	$(BIN)/sophia schema --write specs/sophia.schema.json

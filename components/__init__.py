@@ -3,6 +3,7 @@
 from components import SophiaMicroservice, MicroserviceArgs
 """
 
+from .gpu_host import K3sJoin, LambdaGpuHost, LambdaGpuHostArgs, SshAccess
 from .microservice import (
     Autoscaling,
     ComputeResources,
@@ -14,18 +15,23 @@ from .microservice import (
     SecretKeyRef,
     SophiaMicroservice,
 )
-from .secret_bundle import EscSecretBundle, EscSecretBundleArgs
+from .secret_bundle import EscProjection, EscSecretBundle, EscSecretBundleArgs
 
 __all__ = [
     "Autoscaling",
     "ComputeResources",
     "ContainerPort",
+    "EscProjection",
     "EscSecretBundle",
     "EscSecretBundleArgs",
     "GpuRequest",
     "HealthProbe",
     "ImageBuild",
+    "K3sJoin",
+    "LambdaGpuHost",
+    "LambdaGpuHostArgs",
     "MicroserviceArgs",
     "SecretKeyRef",
     "SophiaMicroservice",
+    "SshAccess",
 ]

@@ -1,8 +1,11 @@
-"""`EscSecretBundle`: grouped credentials projected into Kubernetes Secrets.
+"""`EscSecretBundle`: grouped credentials in Pulumi ESC, projected into Kubernetes Secrets.
 
-The values come in as Pulumi secrets (a stack's ESC environment import provides them as
+The values come in as Pulumi secrets (the stack's ESC environment import provides them as
 stack config); each group becomes one Secret, and a per-group checksum lets workloads roll
 their pods when a credential changes without the checksum revealing anything usable.
+With `esc`, the bundle also owns the stack's ESC environment: it imports the credentials
+environment and exports each credential's active slot as `environmentVariables` and
+`pulumiConfig` (components/esc/definition.py).
 """
 
 from __future__ import annotations
@@ -14,7 +17,23 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .esc import EscEnvironment, EscEnvironmentArgs, projection_definition
+from .esc.definition import dump
 from .microservice import SecretKeyRef
+
+
+@dataclass(frozen=True)
+class EscProjection:
+    """The ESC environment the bundle manages (`<organization>/<project>/<environment>`)."""
+
+    organization: str
+    project: str
+    environment: str
+    credentials_environment: str
+    """`<project>/<name>` of the environment with the values: sophia-ai/production-credentials."""
+    config_namespace: str = "sophia-ai"
+    access_token: pulumi.Input[str] | None = None
+    api_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -26,6 +45,7 @@ class EscSecretBundleArgs:
     """Credential key → value; every key of every group must have one. Stored as secrets."""
     secret_name_prefix: str = "credentials"
     labels: Mapping[str, str] = field(default_factory=dict)
+    esc: EscProjection | None = None
 
 
 def kubernetes_secret_name(prefix: str, group: str) -> str:
@@ -76,6 +96,24 @@ class EscSecretBundle(pulumi.ComponentResource):
             # pod annotation stays readable in diffs.
             digest = pulumi.Output.all(**values).apply(lambda d: _digest(list(d.items())))
             self.checksums[group] = pulumi.Output.unsecret(digest)
+        self.environment: EscEnvironment | None = None
+        if args.esc is not None:
+            esc = args.esc
+            definition = projection_definition(
+                esc.credentials_environment, args.groups, esc.config_namespace
+            )
+            self.environment = EscEnvironment(
+                f"{name}-esc",
+                EscEnvironmentArgs(
+                    organization=esc.organization,
+                    project=esc.project,
+                    environment=esc.environment,
+                    yaml=dump(definition),
+                    access_token=esc.access_token,
+                    api_url=esc.api_url,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.register_outputs({"secretNames": self.secret_names, "checksums": self.checksums})
 
     def group_of(self, key: str) -> str:

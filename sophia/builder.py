@@ -18,6 +18,7 @@ from components import (
     Autoscaling,
     ComputeResources,
     ContainerPort,
+    EscProjection,
     EscSecretBundle,
     EscSecretBundleArgs,
     GpuRequest,
@@ -27,6 +28,8 @@ from components import (
     SophiaMicroservice,
 )
 from components.catalog import load_catalog
+from components.esc import camel_config_key as credential_config_key
+from components.esc import credentials_environment_name
 from components.gpu_host import K3sJoin, LambdaGpuHost, LambdaGpuHostArgs, SshAccess
 from components.microservice import HOST_NODE_LABEL
 
@@ -36,12 +39,6 @@ from .spec.model import ExistingCluster, Platform, Service
 
 ConfigLookup = Callable[[str], pulumi.Input[str] | None]
 """Reads one secret stack-config value by key (without the project prefix), or None."""
-
-
-def credential_config_key(env_name: str) -> str:
-    """`OPENROUTER_API_KEY` → `openrouterApiKey`: the key an ESC `pulumiConfig` entry uses."""
-    first, *rest = env_name.lower().split("_")
-    return first + "".join(part.capitalize() for part in rest)
 
 
 class MissingConfigError(Exception):
@@ -214,15 +211,26 @@ def _secret_bundle(
         else:
             values[key] = value
     if missing:
-        esc = platform.secrets.esc
         raise MissingConfigError(
             f"{len(missing)} credential(s) missing from stack config: {', '.join(missing)}; "
-            f"import the ESC environment {esc.project}/{esc.environment} in the stack file "
+            f"import the ESC environment {platform.secrets.esc.project}/"
+            f"{platform.secrets.esc.environment} in the stack file "
             "(`environment:`) or `pulumi config set --secret KEY`"
         )
+    esc = platform.secrets.esc
+    projection = EscProjection(
+        organization=esc.organization,
+        project=esc.project,
+        environment=esc.environment,
+        credentials_environment=f"{esc.project}/{credentials_environment_name(esc.environment)}",
+        config_namespace=pulumi.get_project(),
+        access_token=config(credential_config_key("PULUMI_ACCESS_TOKEN")),
+    )
     return EscSecretBundle(
         "credentials",
-        EscSecretBundleArgs(namespace=namespace, groups=groups, values=values, labels=labels),
+        EscSecretBundleArgs(
+            namespace=namespace, groups=groups, values=values, labels=labels, esc=projection
+        ),
         opts=pulumi.ResourceOptions(providers=[provider]),
     )
 

@@ -7,17 +7,25 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .spec import InvalidSpecError, LoadedSpec, SpecError, load_spec, schema_text
-
-DEFAULT_SPEC = Path("specs/sophia.yaml")
-EXIT_INVALID = 2
+from .cli_secrets import secrets_app
+from .console import (
+    DEFAULT_SPEC,
+    EXIT_INVALID,
+    SpecArg,
+    StackOpt,
+    err,
+    exit_invalid,
+    load_or_exit,
+    out,
+    plural,
+)
+from .spec import InvalidSpecError, SpecError, load_spec, schema_text
 
 app = typer.Typer(
     name="sophia",
@@ -27,35 +35,6 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-# Piped output (CI logs, PR comments) gets room for the tables instead of rich's 80 columns.
-_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-SpecArg = Annotated[Path, typer.Argument(help="Spec file.", show_default=True)]
-StackOpt = Annotated[
-    str | None,
-    typer.Option("--stack", "-s", help="Stack whose overrides apply (default: check all)."),
-]
-
-
-def _fail_invalid(errors: list[SpecError]) -> NoReturn:
-    for problem in errors:
-        err.print(str(problem), markup=False)
-    err.print(f"{plural(len(errors), 'problem')} found", markup=False)
-    raise typer.Exit(EXIT_INVALID)
-
-
-def _load(path: Path, stack: str | None) -> LoadedSpec:
-    try:
-        return load_spec(path, stack)
-    except InvalidSpecError as invalid:
-        _fail_invalid(invalid.errors)
 
 
 def _version(value: bool) -> None:
@@ -97,7 +76,7 @@ def validate(
             markup=False,
         )
     if problems:
-        _fail_invalid(problems)
+        exit_invalid(problems)
 
 
 @app.command()
@@ -105,7 +84,7 @@ def summary(spec: SpecArg = DEFAULT_SPEC, stack: StackOpt = None) -> None:
     """Print the platform a spec describes: hosts, services, GPUs, credentials and cost."""
     from .summary import print_summary
 
-    print_summary(_load(spec, stack), out)
+    print_summary(load_or_exit(spec, stack), out)
 
 
 @app.command()
@@ -142,7 +121,7 @@ def preview(
         with err.status("previewing: program under the mock monitor, policies over gRPC…"):
             result = run_preview(spec, stack, policy_config, base)
     except InvalidSpecError as invalid:
-        _fail_invalid(invalid.errors)
+        exit_invalid(invalid.errors)
     except (BaseSpecError, PolicyPackError) as problem:
         err.print(f"sophia preview: {problem}", markup=False)
         raise typer.Exit(EXIT_INVALID) from None
@@ -165,7 +144,7 @@ def render(
     from .offline.render import write_manifests
     from .offline.runner import run_spec
 
-    loaded = _load(spec, stack)
+    loaded = load_or_exit(spec, stack)
     resources, _ = run_spec(loaded, stack)
     for path in write_manifests(resources, out_dir):
         out.print(f"wrote {path}", markup=False)
@@ -191,6 +170,8 @@ def schema(
     else:
         sys.stdout.write(text)
 
+
+app.add_typer(secrets_app, name="secrets")
 
 catalog_app = typer.Typer(help="The Lambda Cloud instance catalog used for costs and policies.")
 app.add_typer(catalog_app, name="catalog")

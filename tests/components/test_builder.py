@@ -29,6 +29,7 @@ def test_resource_inventory_of_sophia_yaml(sophia_run: Run) -> None:
         "pulumi:providers:kubernetes": 1,
         "kubernetes:core/v1:Namespace": 1,
         "sophia:index:EscSecretBundle": 1,
+        "pulumi-python:dynamic/esc:Environment": 1,  # the projection the bundle owns
         "kubernetes:core/v1:Secret": 4,
         "sophia:index:SophiaMicroservice": 4,
         "kubernetes:core/v1:ServiceAccount": 4,
@@ -46,7 +47,7 @@ def test_children_are_parented_and_named_after_their_component(sophia_run: Run) 
         if r.parent in components:
             assert r.name.startswith(f"{components[r.parent]}-"), r.name
     children = [r for r in sophia_run.resources if r.parent in components]
-    assert len(children) == 4 + 4 * 3 + 1 + 2 + 1 + 4  # + the host's instance and commands
+    assert len(children) == 4 + 4 * 3 + 1 + 2 + 1 + 4 + 1  # + host instance/commands, ESC env
 
 
 def test_secure_defaults_on_every_deployment(sophia_run: Run) -> None:

@@ -37,7 +37,7 @@ def test_sophia_yaml_is_clean() -> None:
     result = preview(SPEC)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "PASSED: no mandatory policy violation — 32 resources" in out
+    assert "PASSED: no mandatory policy violation — 33 resources" in out
     assert "sophia-ai-prod (stack)" in out
     for fragment in (
         "pulumi-python:dynamic/lambda:Instance gpu-a10-instance",
@@ -115,7 +115,7 @@ def test_json_output_matches_its_schema() -> None:
     assert data["budgetMonthlyCost"] == "1000.00"
     assert data["pastTotalMonthlyCost"] is None and data["diff"] is None
     assert data["summary"] == {
-        "resources": 32,
+        "resources": 33,
         "mandatoryViolations": 0,
         "advisoryViolations": 0,
         "passed": True,
