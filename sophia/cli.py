@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, NoReturn
 
 import typer
 from rich.table import Table
@@ -21,6 +21,7 @@ from .console import (
     StackOpt,
     err,
     exit_invalid,
+    fail,
     load_or_exit,
     out,
     plural,
@@ -106,6 +107,13 @@ def preview(
     comment: Annotated[
         Path | None, typer.Option("--comment", help="Also write the PR comment (Markdown) here.")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="offline (mock monitor, no CLI) or pulumi (the real engine, via the "
+            "Automation API)"
+        ),
+    ] = "offline",
 ) -> None:
     """Preview offline: run the program under the mock monitor, check it with the policy pack.
 
@@ -114,8 +122,14 @@ def preview(
     import json
 
     from .offline.analyzer import PolicyPackError
-    from .offline.preview import BaseSpecError, run_preview, to_json
+    from .offline.preview import BaseSpecError, default_stack, run_preview, to_json
     from .offline.report import markdown, print_report
+
+    if engine not in ("offline", "pulumi"):
+        fail(f"sophia preview: --engine must be offline or pulumi, not {engine!r}", EXIT_INVALID)
+    if engine == "pulumi":
+        load_or_exit(spec, stack)
+        _real_engine("preview", stack or default_stack(spec), policy_config)
 
     try:
         with err.status("previewing: program under the mock monitor, policies over gRPC…"):
@@ -132,6 +146,84 @@ def preview(
     else:
         print_report(result, out)
     raise typer.Exit(result.exit_code)
+
+
+def _real_engine(
+    operation: Literal["preview", "up"], stack: str, policy_config: Path | None
+) -> NoReturn:
+    from .automation import PulumiCliMissingError, run_engine
+
+    try:
+        ok = run_engine(
+            operation,
+            stack,
+            lambda line: out.print(line, end="", markup=False),
+            policy_config,
+        )
+    except PulumiCliMissingError as missing:
+        fail(f"sophia {operation}: {missing}")
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def up(
+    spec: SpecArg = DEFAULT_SPEC,
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Stack to update.")] = None,
+    policy_config: Annotated[
+        Path | None, typer.Option("--policy-config", help="Policy config file.")
+    ] = None,
+) -> None:
+    """Deploy with the real Pulumi engine (Automation API), the policy pack enforcing."""
+    from .offline.preview import default_stack
+
+    load_or_exit(spec, stack)
+    _real_engine("up", stack or default_stack(spec), policy_config)
+
+
+@app.command()
+def scale(
+    service: Annotated[str, typer.Argument(help="Service name from the spec.")],
+    replicas: Annotated[int, typer.Argument(min=0, max=100, help="New replica count.")],
+    spec: Annotated[Path, typer.Option("--spec", help="Spec file.")] = DEFAULT_SPEC,
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Stack to preview.")] = None,
+) -> None:
+    """Edit a service's replicas in the spec (comments kept), only if the preview passes."""
+    from .spec_edit import scale as scale_service
+
+    load_or_exit(spec, None)
+    outcome = scale_service(spec, service, replicas, stack)
+    (out if outcome.applied else err).print(outcome.message, markup=False)
+    for problem in outcome.problems:
+        err.print(f"  {problem}", markup=False)
+    raise typer.Exit(0 if outcome.applied else 1)
+
+
+@app.command()
+def mcp(
+    spec: Annotated[Path, typer.Option("--spec", help="Spec file.")] = DEFAULT_SPEC,
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Stack to use.")] = None,
+) -> None:
+    """Serve the platform over MCP on stdio (for Cursor and other MCP clients)."""
+    from .mcp_server import build_server
+
+    load_or_exit(spec, None)
+    build_server(spec.resolve(), stack).run()
+
+
+@app.command("mcp-config")
+def mcp_config_command(
+    spec: Annotated[Path, typer.Option("--spec", help="Spec file.")] = DEFAULT_SPEC,
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write.")] = Path(
+        ".cursor/mcp.json"
+    ),
+) -> None:
+    """Write .cursor/mcp.json: this server and the spec's MCP servers, credentials via esc run."""
+    from .mcp_config import mcp_config, write_mcp_config
+
+    loaded = load_or_exit(spec, None)
+    command = str(Path(sys.executable).with_name("sophia"))
+    write_mcp_config(mcp_config(loaded.platform, spec.resolve(), command), out_file)
+    out.print(f"wrote {out_file}: {len(loaded.platform.mcp) + 1} MCP servers", markup=False)
 
 
 @app.command()

@@ -79,14 +79,24 @@ def run_preview(
 ) -> PreviewResult:
     """Raises InvalidSpecError (bad spec), BaseSpecError, PolicyPackError (bad pack config)."""
     stack = stack or default_stack(spec_path)
-    spec = load_spec(spec_path, stack)
     file_config = load_policy_config(policy_config) if policy_config else {}
+    return preview_spec(load_spec(spec_path, stack), stack, file_config, base)
+
+
+def preview_spec(
+    spec: LoadedSpec,
+    stack: str,
+    file_config: Mapping[str, Any] | None = None,
+    base: str | None = None,
+) -> PreviewResult:
+    """The preview of a spec already loaded (or edited in memory and validated)."""
     pack = PolicyPackProcess()
     pack.launch()  # starts while the program runs
     try:
         resources, _ = run_spec(spec, stack)
         comparison = _compare_with_base(base, spec, stack, resources) if base else None
-        diagnostics = check_resources(pack, resources, stack, _with_spec_budget(file_config, spec))
+        policy_config = _with_spec_budget(file_config or {}, spec)
+        diagnostics = check_resources(pack, resources, stack, policy_config)
     finally:
         pack.stop()
     costs = estimate_costs(spec.platform)

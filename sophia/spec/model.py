@@ -371,6 +371,21 @@ class Service(SpecModel):
     """Keep this many pods during node drains (a PodDisruptionBudget)."""
 
 
+# --- MCP servers ----------------------------------------------------------------------------
+
+
+class McpServer(SpecModel):
+    name: DnsLabel
+    """Name the server gets in `.cursor/mcp.json`."""
+    command: Annotated[str, StringConstraints(min_length=1)]
+    """Program to start, e.g. 'npx'."""
+    args: list[str] = Field(default_factory=list)
+    """Its arguments."""
+    secret_groups: list[GroupName] = Field(default_factory=list)
+    """Credential groups it needs; `sophia mcp-config` starts it through `esc run` so they
+    reach it as environment variables at launch and never sit in the file."""
+
+
 # --- per-stack overrides --------------------------------------------------------------------
 
 
@@ -462,6 +477,8 @@ class Platform(SpecModel):
     """Kubernetes namespace for every service; default: `metadata.name`."""
     services: list[Service] = Field(default_factory=list)
     """Containerized services."""
+    mcp: list[McpServer] = Field(default_factory=list)
+    """MCP servers for the team's IDE (`sophia mcp-config` writes `.cursor/mcp.json`)."""
     stacks: dict[DnsLabel, StackOverride] = Field(default_factory=dict)
     """Per-stack changes (e.g. 'staging': fewer replicas); the base applies to every stack."""
 

@@ -85,6 +85,18 @@ class _Checker:
         for i, service in enumerate(self.p.services):
             yield from self.service(("services", i), service)
         yield from self.stack_references()
+        yield from self.unique(("mcp",), [m.name for m in self.p.mcp], "MCP server name")
+        for i, server in enumerate(self.p.mcp):
+            if server.secret_groups and self.p.secrets is None:
+                yield self.err(
+                    ("mcp", i, "secretGroups"), "the spec has no top-level 'secrets' section"
+                )
+                continue
+            for j, group in enumerate(server.secret_groups):
+                if group not in self.group_names:
+                    yield self.reference(
+                        ("mcp", i, "secretGroups", j), group, self.group_names, "secret group"
+                    )
 
     def unique(
         self, base: FieldPath, values: list[str], what: str, field: str = "name"
