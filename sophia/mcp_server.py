@@ -7,9 +7,12 @@ mandatory policies. No tool returns a credential value.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 
@@ -23,6 +26,32 @@ from .offline.preview import default_stack, run_preview, to_json
 from .secret_ops import credential_ages, esc_location
 from .spec import InvalidSpecError, load_spec, schema_text
 from .spec_edit import EditOutcome, scale, set_image
+
+T = TypeVar("T")
+
+
+def _isolated(work: Callable[[], T]) -> T:
+    """Run `work` on a thread with an asyncio loop of its own.
+
+    The offline engine drives Pulumi's runtime, which needs the calling thread's event loop;
+    the MCP server's worker threads have none, and its own loop must not be borrowed.
+    """
+
+    def target() -> T:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return work()
+        finally:
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(target).result()
 
 
 def _outcome(outcome: EditOutcome) -> dict[str, Any]:
@@ -69,7 +98,7 @@ def build_server(spec_path: Path, stack: str | None = None) -> MCPServer:
     def preview() -> dict[str, Any]:
         """Offline preview: resources, monthly cost and policy violations (nothing is created)."""
         try:
-            data = to_json(run_preview(spec_path, chosen_stack()))
+            data = to_json(_isolated(lambda: run_preview(spec_path, chosen_stack())))
         except (InvalidSpecError, PolicyPackError) as problem:
             return {"error": str(problem)}
         data.pop("resources")  # counts say enough to a chat; the CLI's --json has the list
@@ -94,34 +123,36 @@ def build_server(spec_path: Path, stack: str | None = None) -> MCPServer:
         }
 
     @server.tool()
-    def list_services() -> list[dict[str, Any]]:
+    def list_services() -> dict[str, list[dict[str, Any]]]:
         """The services: image, replicas, autoscaling, GPU and host."""
         platform = load_spec(spec_path, chosen_stack()).platform
-        return [
-            {
-                "name": s.name,
-                "image": s.image,
-                "replicas": s.replicas,
-                "autoscaling": (
-                    {"min": s.autoscaling.min_replicas, "max": s.autoscaling.max_replicas}
-                    if s.autoscaling
-                    else None
-                ),
-                "gpu": {"count": s.gpu.count, "type": s.gpu.type} if s.gpu else None,
-                "host": s.host,
-            }
-            for s in platform.services
-        ]
+        return {
+            "services": [
+                {
+                    "name": s.name,
+                    "image": s.image,
+                    "replicas": s.replicas,
+                    "autoscaling": (
+                        {"min": s.autoscaling.min_replicas, "max": s.autoscaling.max_replicas}
+                        if s.autoscaling
+                        else None
+                    ),
+                    "gpu": {"count": s.gpu.count, "type": s.gpu.type} if s.gpu else None,
+                    "host": s.host,
+                }
+                for s in platform.services
+            ]
+        }
 
     @server.tool()
     def scale_service(service: str, replicas: int) -> dict[str, Any]:
         """Set a service's replicas in sophia.yaml, if the spec stays valid and within policy."""
-        return _outcome(scale(spec_path, service, replicas, chosen_stack()))
+        return _outcome(_isolated(lambda: scale(spec_path, service, replicas, chosen_stack())))
 
     @server.tool(name="set_image")
     def set_image_tool(service: str, image: str) -> dict[str, Any]:
         """Set a service's image (a pinned tag or digest), if the result passes validation."""
-        return _outcome(set_image(spec_path, service, image, chosen_stack()))
+        return _outcome(_isolated(lambda: set_image(spec_path, service, image, chosen_stack())))
 
     @server.tool()
     def secrets_status() -> dict[str, Any]:

@@ -9,14 +9,16 @@ each policy's schema defaults, as the CLI does.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -84,6 +86,7 @@ class PolicyPackProcess:
         self.pack_dir = pack_dir
         self.python = python
         self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.name = ""
@@ -107,11 +110,15 @@ class PolicyPackProcess:
 
     def launch(self) -> None:
         """Start the process; `connect` waits for it (start early, connect late, to overlap)."""
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 — closed by stop()
         self._process = subprocess.Popen(
             [self.python, str(self.pack_dir)],
             cwd=self.pack_dir,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,  # a file, not a pipe: a chatty pack must never block on it
+            # pulumi-policy writes the port without flushing; as the CLI does, run unbuffered.
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 
     def connect(self) -> None:
@@ -143,10 +150,11 @@ class PolicyPackProcess:
         reader.join(STARTUP_SECONDS)
         text = line[0].decode().strip() if line else ""
         if not text.isdigit():
+            stderr = ""
+            if self._stderr is not None:
+                self._stderr.seek(0)
+                stderr = self._stderr.read().decode(errors="replace")
             self.stop()
-            stderr = (
-                self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
-            )
             last = stderr.strip().splitlines()[-1:] or ["no output"]
             raise PolicyPackError(f"the policy pack in {self.pack_dir} did not start: {last[0]}")
         return int(text)
@@ -162,6 +170,9 @@ class PolicyPackProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     @property
     def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
