@@ -60,7 +60,6 @@ def kubeconfig_for(raw: str, address: str) -> str:
 
 
 class LambdaGpuHost(pulumi.ComponentResource):
-    instance: LambdaInstance
     ip: pulumi.Output[str]
     private_ip: pulumi.Output[str]
     gpu_type: str
@@ -92,7 +91,7 @@ class LambdaGpuHost(pulumi.ComponentResource):
                     opts=child,
                 )
             )
-        self.instance = LambdaInstance(
+        self.instance: LambdaInstance = LambdaInstance(
             f"{name}-instance",
             LambdaInstanceArgs(
                 name=args.instance_name,
