@@ -187,14 +187,15 @@ class _Walker:
         self.errors: list[SpecError] = []
         self.values = 0
 
-    def problem(self, node: Node, path: FieldPath, message: str) -> None:
+    def at(self, node: Node, path: FieldPath, message: str) -> SpecError:
         shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
         shown = shown.lstrip(".") or ROOT_PATH
-        self.errors.append(
-            SpecError(
-                self.file, node.start_mark.line + 1, node.start_mark.column + 1, shown, message
-            )
+        return SpecError(
+            self.file, node.start_mark.line + 1, node.start_mark.column + 1, shown, message
         )
+
+    def problem(self, node: Node, path: FieldPath, message: str) -> None:
+        self.errors.append(self.at(node, path, message))
 
     def convert(self, node: Node, path: FieldPath, depth: int) -> Any:
         self.values += 1
@@ -202,27 +203,18 @@ class _Walker:
             raise InvalidSpecError(
                 [
                     *self.errors,
-                    SpecError(
-                        self.file,
-                        node.start_mark.line + 1,
-                        node.start_mark.column + 1,
-                        ROOT_PATH,
-                        f"the document expands to more than {MAX_VALUES} "
-                        "values (aliases repeated too often)",
+                    self.at(
+                        node,
+                        (),
+                        f"the document expands to more "
+                        f"than {MAX_VALUES} values (aliases repeated "
+                        "too often)",
                     ),
                 ]
             )
         if depth > MAX_DEPTH:
             raise InvalidSpecError(
-                [
-                    SpecError(
-                        self.file,
-                        node.start_mark.line + 1,
-                        node.start_mark.column + 1,
-                        ROOT_PATH,
-                        f"nesting is deeper than {MAX_DEPTH} levels",
-                    )
-                ]
+                [self.at(node, (), f"nesting is deeper than {MAX_DEPTH} levels")]
             )
         if isinstance(node, MappingNode):
             return self.mapping(node, path, depth)

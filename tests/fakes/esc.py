@@ -11,19 +11,19 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from components.esc.definition import dump
+from tests.fakes.loopback import LoopbackServer
 
 VALID_TOKEN = "pul-fake0123456789abcdef0123456789abcdef01"
 _INTERPOLATION = re.compile(r"\$\{([^}]+)\}")
@@ -157,25 +157,14 @@ def _error(status: int, message: str) -> tuple[int, Any, dict[str, str]]:
     return status, {"code": status, "message": message}, {}
 
 
-class FakeEsc:
+class FakeEsc(LoopbackServer):
     def __init__(self) -> None:
         self.state = FakeEscState()
-        self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler_class())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FakeEsc:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return self.origin
 
     def seed(self, org: str, project: str, name: str, definition: dict[str, Any]) -> None:
         with self.lock:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from components.catalog import load_catalog
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.openapi_contract import request_errors, response_errors
 
 VALID_KEY = "secret_fake-lambda-key_0123456789abcdef"
@@ -64,30 +64,19 @@ def _error(status: int, code: str, message: str, suggestion: str | None = None) 
     return status, {"error": error}
 
 
-class FakeLambdaCloud:
+class FakeLambdaCloud(LoopbackServer):
     def __init__(self) -> None:
         self.state = FakeState()
-        self.lock = threading.Lock()
         self.state.ssh_keys["key-1"] = {
             "id": "key-1",
             "name": "sophia-deploy",
             "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake sophia-deploy",
         }
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler_class())
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/v1"
-
-    def start(self) -> FakeLambdaCloud:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.origin}/api/v1"
 
     def live_instances(self) -> list[dict[str, Any]]:
         with self.lock:
