@@ -12,8 +12,6 @@ import base64
 import json
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -335,10 +333,6 @@ def _unwrap(node: Any) -> Any:
     return node
 
 
-@contextmanager
-def running_fake_esc() -> Iterator[FakeEsc]:
-    fake = FakeEsc().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+def running_fake_esc() -> FakeEsc:
+    """`with running_fake_esc() as fake:` serves on loopback for the block."""
+    return FakeEsc()

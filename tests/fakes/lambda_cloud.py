@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -330,10 +328,6 @@ class FakeLambdaCloud(LoopbackServer):
         return Handler
 
 
-@contextmanager
-def running_fake() -> Iterator[FakeLambdaCloud]:
-    fake = FakeLambdaCloud().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+def running_fake() -> FakeLambdaCloud:
+    """`with running_fake() as fake:` serves on loopback for the block."""
+    return FakeLambdaCloud()
