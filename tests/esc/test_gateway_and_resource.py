@@ -157,3 +157,18 @@ def test_the_token_is_never_in_the_pickled_provider_or_plain_state() -> None:
     pickled = base64.b64decode(unwrap_secrets(resource.properties)["__provider"])
     assert canary.encode() not in pickled
     assert canary not in json.dumps(redact(resource.properties))
+
+
+def test_list_environments_through_the_sdk(gateway: EscGateway, esc: FakeEsc) -> None:
+    import pulumi_esc_sdk
+
+    gateway.create(CREDENTIALS)
+    gateway.create(PROJECTION)
+    client = pulumi_esc_sdk.EscClient(
+        pulumi_esc_sdk.Configuration(host=esc.url, access_token=VALID_TOKEN)
+    )
+    listed = client.list_environments("sophia-ai")
+    assert sorted(e.name for e in listed.environments or []) == [
+        "production",
+        "production-credentials",
+    ]
