@@ -27,13 +27,12 @@ from components import (
     MicroserviceArgs,
     SophiaMicroservice,
 )
-from components.catalog import load_catalog
 from components.esc import camel_config_key as credential_config_key
 from components.esc import credentials_environment_name
 from components.gpu_host import K3sJoin, LambdaGpuHost, LambdaGpuHostArgs, SshAccess
 from components.microservice import HOST_NODE_LABEL
 
-from .costs import estimate_costs
+from .costs import CostEstimate, estimate_costs
 from .spec import LoadedSpec
 from .spec.model import ExistingCluster, Platform, Service
 
@@ -90,10 +89,11 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
         services[service.name] = component
         port = f":{service.ports[0].port}" if service.ports else ""
         endpoints[service.name] = pulumi.Output.concat(component.service_dns_name, port)
+    costs = estimate_costs(platform)
     outputs = {
         "endpoints": endpoints,
-        "estimatedMonthlyUsd": estimate_costs(platform).monthly_usd,
-        "gpuInventory": gpu_inventory(platform),
+        "estimatedMonthlyUsd": costs.monthly_usd,
+        "gpuInventory": gpu_inventory(platform, costs),
     }
     return PlatformStack(hosts, provider, namespace, bundle, services, outputs)
 
@@ -103,19 +103,10 @@ def export_outputs(stack: PlatformStack) -> None:
         pulumi.export(key, value)
 
 
-def gpu_inventory(platform: Platform) -> dict[str, Any]:
-    catalog = load_catalog()
-    hosts = {}
-    for host in platform.hosts:
-        entry = catalog.get(host.instance_type)
-        if entry is not None:
-            hosts[host.name] = {"gpuType": entry.gpu_type, "gpus": entry.gpus}
+def gpu_inventory(platform: Platform, costs: CostEstimate) -> dict[str, Any]:
+    hosts = {h.host: {"gpuType": h.gpu_type, "gpus": h.gpus} for h in costs.hosts}
     requested = {
-        s.name: {
-            "gpuType": s.gpu.type,
-            "perPod": s.gpu.count,
-            "maxPods": s.autoscaling.max_replicas if s.autoscaling else s.replicas,
-        }
+        s.name: {"gpuType": s.gpu.type, "perPod": s.gpu.count, "maxPods": s.peak_replicas}
         for s in platform.services
         if s.gpu
     }

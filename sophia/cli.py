@@ -26,6 +26,7 @@ from .console import (
     out,
     plural,
 )
+from .loops import close_event_loop
 from .spec import InvalidSpecError, SpecError, load_spec, schema_text
 
 app = typer.Typer(
@@ -69,7 +70,7 @@ def validate(
             problems += invalid.errors
             continue
         p = spec.platform
-        credentials = sum(len(g.keys) for g in p.secrets.groups.values()) if p.secrets else 0
+        credentials = len(p.credential_keys)
         stacks = f"; stacks: {', '.join(p.stacks)}" if p.stacks else ""
         out.print(
             f"{path}: valid — {plural(len(p.services), 'service')}, "
@@ -341,16 +342,8 @@ def catalog_refresh(
 
 
 def _close_event_loop() -> None:
-    """Pulumi's runtime leaves an asyncio loop behind; closed at exit rather than by the GC,
-    which may find its self-pipe already gone and print a traceback."""
     with contextlib.suppress(RuntimeError):
-        loop = asyncio.get_event_loop_policy().get_event_loop()
-        if not loop.is_closed() and not loop.is_running():
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.close()
+        close_event_loop(asyncio.get_event_loop_policy().get_event_loop())
 
 
 def main() -> None:

@@ -73,8 +73,7 @@ def service_costs(platform: Platform, estimate: CostEstimate) -> dict[str, float
             hosts = [h.host for h in estimate.hosts if h.gpu_type == service.gpu.type]
         else:
             hosts = list(by_host)
-        pods = service.autoscaling.max_replicas if service.autoscaling else service.replicas
-        reserved = pods * cpu_cores(service.resources.requests.cpu)
+        reserved = service.peak_replicas * cpu_cores(service.resources.requests.cpu)
         for host in hosts:
             if host in weights:
                 weights[host][service.name] = reserved / len(hosts)

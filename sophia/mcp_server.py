@@ -21,6 +21,7 @@ from components.esc.definition import load
 
 from . import __version__
 from .costs import estimate_costs, service_costs
+from .loops import close_event_loop
 from .offline.analyzer import PolicyPackError
 from .offline.preview import default_stack, run_preview, to_json
 from .secret_ops import credential_ages, esc_location
@@ -43,12 +44,8 @@ def _isolated(work: Callable[[], T]) -> T:
         try:
             return work()
         finally:
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            close_event_loop(loop)
             asyncio.set_event_loop(None)
-            loop.close()
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(target).result()

@@ -111,10 +111,7 @@ def plan_export(
         else:
             nodes[name] = rotate_credential(node, group, name, values[name], now)
             plan.rotated.append(f"{group}.{name}")
-    declared = [
-        k for g in (platform.secrets.groups.values() if platform.secrets else []) for k in g.keys
-    ]
-    plan.missing.extend(k for k in declared if k not in values)
+    plan.missing.extend(k for k in platform.credential_keys if k not in values)
     return plan
 
 

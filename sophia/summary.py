@@ -97,13 +97,9 @@ def _secrets_table(platform: Platform) -> Table | None:
 def render_summary(spec: LoadedSpec) -> Group:
     p = spec.platform
     costs = estimate_costs(p)
-    gpus_wanted = sum(
-        (s.autoscaling.max_replicas if s.autoscaling else s.replicas) * s.gpu.count
-        for s in p.services
-        if s.gpu
-    )
+    gpus_wanted = sum(s.peak_replicas * s.gpu.count for s in p.services if s.gpu)
     gpus_owned = sum(h.gpus for h in costs.hosts)
-    credentials = sum(len(g.keys) for g in p.secrets.groups.values()) if p.secrets else 0
+    credentials = len(p.credential_keys)
     groups = len(p.secrets.groups) if p.secrets else 0
     cluster = (
         f"existing cluster (kubeconfig from config '{p.cluster.kubeconfig_config_key}')"

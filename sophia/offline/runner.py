@@ -7,7 +7,6 @@ monitor stands in for the engine. Each registration is kept in the engine's wire
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import zlib
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from components.gpu_host import KUBECONFIG_PATH, NODE_TOKEN_PATH
 from components.lambda_cloud.resources import INSTANCE_TYPE
 
 from ..builder import ConfigLookup, PlatformStack, build_platform
+from ..loops import ensure_event_loop
 from ..spec import LoadedSpec
 
 T = TypeVar("T")
@@ -130,14 +130,6 @@ def placeholder_config(key: str) -> pulumi.Output[str]:
     return pulumi.Output.secret(f"{PLACEHOLDER_PREFIX}{key}")
 
 
-def _ensure_event_loop() -> None:
-    """Pulumi's runtime reads the thread's current loop; `asyncio.run` elsewhere unsets it."""
-    try:
-        asyncio.get_event_loop_policy().get_event_loop()
-    except RuntimeError:
-        asyncio.set_event_loop(asyncio.new_event_loop())
-
-
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
     """A program run allocates hundreds of thousands of short-lived objects (Outputs, tasks);
@@ -157,7 +149,7 @@ def run_under_mocks(
     program: Callable[[], T], stack: str = "dev"
 ) -> tuple[list[RecordedResource], T]:
     """Run any Pulumi program under the mock monitor in preview mode; record what it registers."""
-    _ensure_event_loop()
+    ensure_event_loop()
     mocks = PreviewMocks()
     monitor = _RecordingMonitor(mocks)
     settings.reset_options(project=PROJECT, stack=stack, preview=True)

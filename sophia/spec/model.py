@@ -370,6 +370,11 @@ class Service(SpecModel):
     disruption_budget: DisruptionBudget | None = None
     """Keep this many pods during node drains (a PodDisruptionBudget)."""
 
+    @property
+    def peak_replicas(self) -> int:
+        """Pods at peak: the autoscaling maximum where set (what GPUs and costs must cover)."""
+        return self.autoscaling.max_replicas if self.autoscaling else self.replicas
+
 
 # --- MCP servers ----------------------------------------------------------------------------
 
@@ -481,6 +486,12 @@ class Platform(SpecModel):
     """MCP servers for the team's IDE (`sophia mcp-config` writes `.cursor/mcp.json`)."""
     stacks: dict[DnsLabel, StackOverride] = Field(default_factory=dict)
     """Per-stack changes (e.g. 'staging': fewer replicas); the base applies to every stack."""
+
+    @property
+    def credential_keys(self) -> list[str]:
+        """Every credential the spec declares, in group order."""
+        groups = self.secrets.groups.values() if self.secrets else []
+        return [key for group in groups for key in group.keys]
 
     @property
     def target_namespace(self) -> str:

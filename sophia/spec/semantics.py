@@ -64,7 +64,7 @@ class _Checker:
         self.service_names = [s.name for s in platform.services]
         groups = platform.secrets.groups if platform.secrets else {}
         self.group_names = list(groups)
-        self.credential_keys = [k for g in groups.values() for k in g.keys]
+        self.credential_keys = platform.credential_keys
 
     def err(self, path: FieldPath, message: str) -> SpecError:
         return self.doc.error(path, message)

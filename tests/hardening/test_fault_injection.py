@@ -23,8 +23,9 @@ from sophia.spec import load_spec
 from tests.conftest import SPEC
 from tests.fakes.esc import VALID_TOKEN as ESC_TOKEN
 from tests.fakes.esc import FakeEsc, running_fake_esc
-from tests.fakes.lambda_cloud import VALID_KEY, FakeLambdaCloud, running_fake
+from tests.fakes.lambda_cloud import FakeLambdaCloud, running_fake
 from tests.lambda_cloud.conftest import FAST_RETRY
+from tests.lambda_cloud.test_instance_provider import props
 
 ROUNDS = 40
 
@@ -34,20 +35,6 @@ def lambda_fake() -> Iterator[FakeLambdaCloud]:
     with running_fake() as fake:
         fake.state.boot_polls = 1
         yield fake
-
-
-def _props(fake: FakeLambdaCloud, name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "instance_type_name": "gpu_1x_a10",
-        "region_name": "us-west-1",
-        "ssh_key_names": ["sophia-deploy"],
-        "file_system_names": [],
-        "api_key": VALID_KEY,
-        "api_base": fake.base_url,
-        "boot_timeout_seconds": 5,
-        "poll_interval_seconds": 0.01,
-    }
 
 
 def test_lambda_instances_survive_sustained_faults(lambda_fake: FakeLambdaCloud) -> None:
@@ -67,9 +54,9 @@ def test_lambda_instances_survive_sustained_faults(lambda_fake: FakeLambdaCloud)
         name = rng.choice(names)
         try:
             if name in created and rng.random() < 0.4:
-                provider.delete(created.pop(name), _props(lambda_fake, name))
+                provider.delete(created.pop(name), props(lambda_fake, name=name))
             else:
-                result = provider.create(_props(lambda_fake, name))
+                result = provider.create(props(lambda_fake, name=name))
                 assert created.get(name, result.id) == result.id  # a name keeps its instance
                 created[name] = result.id
             outcomes["ok"] += 1
@@ -84,7 +71,7 @@ def test_lambda_instances_survive_sustained_faults(lambda_fake: FakeLambdaCloud)
     per_name = Counter(i["name"] for i in live)
     assert all(count == 1 for count in per_name.values()), per_name  # never a second machine
     for name in per_name:
-        adopted = provider.create(_props(lambda_fake, name))
+        adopted = provider.create(props(lambda_fake, name=name))
         provider.delete(adopted.id, adopted.outs or {})
     assert [i for i in lambda_fake.live_instances() if i["status"] not in ("terminating",)] == []
 
