@@ -3,19 +3,57 @@
 from components import SophiaMicroservice, MicroserviceArgs
 """
 
-from .gpu_host import K3sJoin, LambdaGpuHost, LambdaGpuHostArgs, SshAccess
-from .microservice import (
-    Autoscaling,
-    ComputeResources,
-    ContainerPort,
-    GpuRequest,
-    HealthProbe,
-    ImageBuild,
-    MicroserviceArgs,
-    SecretKeyRef,
-    SophiaMicroservice,
-)
-from .secret_bundle import EscProjection, EscSecretBundle, EscSecretBundleArgs
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .gpu_host import K3sJoin, LambdaGpuHost, LambdaGpuHostArgs, SshAccess
+    from .microservice import (
+        Autoscaling,
+        ComputeResources,
+        ContainerPort,
+        GpuRequest,
+        HealthProbe,
+        ImageBuild,
+        MicroserviceArgs,
+        SecretKeyRef,
+        SophiaMicroservice,
+    )
+    from .secret_bundle import EscProjection, EscSecretBundle, EscSecretBundleArgs
+
+# Where each public name lives. Importing `components.catalog` (as `sophia validate` and the
+# policy pack do) should not pay for the Pulumi SDKs, so the components load on first use.
+_HOMES = {
+    "K3sJoin": "gpu_host",
+    "LambdaGpuHost": "gpu_host",
+    "LambdaGpuHostArgs": "gpu_host",
+    "SshAccess": "gpu_host",
+    "EscProjection": "secret_bundle",
+    "EscSecretBundle": "secret_bundle",
+    "EscSecretBundleArgs": "secret_bundle",
+    **dict.fromkeys(
+        [
+            "Autoscaling",
+            "ComputeResources",
+            "ContainerPort",
+            "GpuRequest",
+            "HealthProbe",
+            "ImageBuild",
+            "MicroserviceArgs",
+            "SecretKeyRef",
+            "SophiaMicroservice",
+        ],
+        "microservice",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'components' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{home}", __name__), name)
+
 
 __all__ = [
     "Autoscaling",

@@ -8,18 +8,18 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from components.esc import EscError, EscGateway
-from components.esc.definition import dump, load
-
 from .console import DEFAULT_SPEC, EXIT_INVALID, SpecOpt, StackOpt, err, fail, load_or_exit, out
-from .secret_ops import credential_ages, esc_location, export, plan_export, projection_yaml, redact
-from .secret_ops import rotate as rotate_credential
 from .spec.model import Platform
+
+if TYPE_CHECKING:
+    from components.esc import EscGateway
+
+# The ESC SDK and the secret operations load when a command runs, not with every `sophia` call.
 
 secrets_app = typer.Typer(help="Credentials in Pulumi ESC: export, rotate, audit.")
 ApiUrlOpt = Annotated[
@@ -38,6 +38,8 @@ def _platform(spec: Any, stack: str | None) -> Platform:
 
 
 def _gateway(api_url: str | None) -> EscGateway:
+    from components.esc import EscError, EscGateway
+
     try:
         return EscGateway(api_url=api_url)
     except EscError as problem:
@@ -67,6 +69,11 @@ def export_command(
     api_url: ApiUrlOpt = None,
 ) -> None:
     """Read toJSON(secrets) on stdin, group it by the spec's prefixes, write it to ESC."""
+    from components.esc import EscError
+    from components.esc.definition import dump
+
+    from .secret_ops import esc_location, export, plan_export, projection_yaml, redact
+
     platform = _platform(spec, stack)
     values = _read_json_object()
     now = datetime.now(UTC)
@@ -105,6 +112,10 @@ def rotate_command(
     api_url: ApiUrlOpt = None,
 ) -> None:
     """Two-slot rotation: the new value (stdin) fills the inactive slot and becomes active."""
+    from components.esc import EscError
+
+    from .secret_ops import rotate as rotate_credential
+
     platform = _platform(spec, stack)
     group, _, key = credential.partition(".")
     groups = platform.secrets.groups if platform.secrets else {}
@@ -139,6 +150,11 @@ def status_command(
     api_url: ApiUrlOpt = None,
 ) -> None:
     """Each credential's age against maxAgeDays (never a value). Exit 1 if one is overdue."""
+    from components.esc import EscError
+    from components.esc.definition import load
+
+    from .secret_ops import credential_ages, esc_location
+
     platform = _platform(spec, stack)
     location = esc_location(platform)
     try:
