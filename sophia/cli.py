@@ -339,6 +339,20 @@ def catalog_refresh(
     out.print(
         f"wrote {target}: {len(fresh.instance_types)} instance types, taken {today}", markup=False
     )
+    if out_file is None:
+        _sync_pack_catalog()
+
+
+@catalog_app.command("sync")
+def catalog_sync() -> None:
+    """Copy the catalog data the policy pack reads into the pack (after editing the catalog)."""
+    _sync_pack_catalog()
+
+
+def _sync_pack_catalog() -> None:
+    from .policy_pack import sync_pack_catalog
+
+    out.print(f"wrote {sync_pack_catalog()} (the policy pack's copy)", markup=False)
 
 
 def _close_event_loop() -> None:

@@ -1,9 +1,10 @@
 """The policy pack as the Pulumi CLI runs it: a process spoken to over the Analyzer gRPC protocol.
 
-Start `python policies/`, read the port it prints, then GetAnalyzerInfo, Configure,
-ConfigureStack, Analyze per resource and AnalyzeStack once, with the stubs that ship in the
-Pulumi SDK. Policy config follows the `--policy-pack-config` file format and is completed with
-each policy's schema defaults, as the CLI does.
+Start `python -m sophia_guardrails` (the pack's package, installed with sophia), read the port
+it prints, then GetAnalyzerInfo, Configure, ConfigureStack, Analyze per resource and
+AnalyzeStack once, with the stubs that ship in the Pulumi SDK. Policy config follows the
+`--policy-pack-config` file format and is completed with each policy's schema defaults, as the
+CLI does.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from jsonschema import Draft7Validator
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from ..policy_pack import PACK_MODULE
 from .runner import RecordedResource
 
-POLICY_PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
@@ -71,6 +72,7 @@ class PolicyInfo:
     description: str
     enforcement_level: str
     config_schema: dict[str, Any]
+    remediation_steps: str
 
 
 def _struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -82,8 +84,7 @@ def _struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
 class PolicyPackProcess:
     """`with PolicyPackProcess() as pack:` — the pack runs for the block's duration."""
 
-    def __init__(self, pack_dir: Path = POLICY_PACK_DIR, python: str = sys.executable) -> None:
-        self.pack_dir = pack_dir
+    def __init__(self, python: str = sys.executable) -> None:
         self.python = python
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -112,8 +113,7 @@ class PolicyPackProcess:
         """Start the process; `connect` waits for it (start early, connect late, to overlap)."""
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 — closed by stop()
         self._process = subprocess.Popen(
-            [self.python, str(self.pack_dir)],
-            cwd=self.pack_dir,
+            [self.python, "-m", PACK_MODULE],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,  # a file, not a pipe: a chatty pack must never block on it
@@ -138,6 +138,7 @@ class PolicyPackProcess:
                 description=p.description,
                 enforcement_level=LEVEL_NAMES.get(p.enforcementLevel, "advisory"),
                 config_schema=json_format.MessageToDict(p.configSchema),
+                remediation_steps=p.remediation_steps,
             )
             for p in info.policies
         }
@@ -156,7 +157,7 @@ class PolicyPackProcess:
                 stderr = self._stderr.read().decode(errors="replace")
             self.stop()
             last = stderr.strip().splitlines()[-1:] or ["no output"]
-            raise PolicyPackError(f"the policy pack in {self.pack_dir} did not start: {last[0]}")
+            raise PolicyPackError(f"the policy pack ({PACK_MODULE}) did not start: {last[0]}")
         return int(text)
 
     def stop(self) -> None:

@@ -28,6 +28,14 @@ def test_analyzer_info(pack: Pack) -> None:
     assert budget["hoursPerMonth"]["default"] == 730
 
 
+def test_every_policy_has_a_config_schema_and_remediation_steps(pack: Pack) -> None:
+    for name, policy in pack.process.policies.items():
+        properties = policy.config_schema.get("properties", {})
+        assert properties, f"{name} declares no config"
+        assert all("default" in p and p.get("description") for p in properties.values()), name
+        assert len(policy.remediation_steps) > 30, name
+
+
 def test_config_defaults_all_and_per_policy(pack: Pack) -> None:
     resolved = pack.process.resolve_config(
         {

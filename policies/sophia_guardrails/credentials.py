@@ -143,7 +143,7 @@ def _check_esc(args: ResourceValidationArgs, report: ReportViolation) -> None:
     for path, key, value in _plain_leaves(values, "values"):
         if not isinstance(value, str) or _INTERPOLATION_ONLY.match(value):
             continue
-        problem = _problem(key, value, [])
+        problem = _problem(key, value, config(args, "allowedPlainKeys", []))
         if problem:
             report(f"{who}: {path} is a plain value but {problem}; wrap it in fn::secret", None)
 
@@ -153,6 +153,9 @@ POLICIES = [
         name="no-plaintext-secrets",
         description="No credential in a plain container env value, a ConfigMap or a command "
         "line (by name and by detect-secrets' detectors).",
+        remediation_steps="Put the credential in the spec's `secrets.groups` (ESC) and give it "
+        "to the service through `secrets.groups` or `secrets.keys`; a name that only looks like "
+        "a credential goes into allowedNames.",
         validate=_check_plaintext,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=PolicyConfigSchema(
@@ -169,7 +172,19 @@ POLICIES = [
     ResourceValidationPolicy(
         name="esc-values-secret",
         description="Every credential in an ESC environment definition sits under fn::secret.",
+        remediation_steps="Wrap the value in `fn::secret` (`sophia secrets export` always "
+        "does), or list a key that is not a credential in allowedPlainKeys.",
         validate=_check_esc,
         enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=PolicyConfigSchema(
+            properties={
+                "allowedPlainKeys": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": [],
+                    "description": "ESC value keys that look like credentials but are not.",
+                }
+            }
+        ),
     ),
 ]

@@ -16,8 +16,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.catalog import load_catalog
-
+from .catalog import load_catalog
 from .guard import config, guarded_resource, guarded_stack
 from .props import GPU_RESOURCE, PodSpec, dig, label, mapping, pod_spec, replicas, sequence
 
@@ -25,7 +24,9 @@ LAMBDA_INSTANCE = "pulumi-python:dynamic/lambda:Instance"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 GPU_TYPE_LABEL = "gpu-type"
 DEFAULT_GPU_NODE_LABELS = [GPU_TYPE_LABEL, "nvidia.com/gpu.present", "nvidia.com/gpu.product"]
-DEFAULT_ALLOWED_TYPES = sorted(t.name for t in load_catalog() if t.gpus == 1)
+DEFAULT_ALLOWED_TYPES = sorted(
+    t.name for t in load_catalog().instance_types.values() if t.gpus == 1
+)
 DEFAULT_MAX_GPUS_PER_HOST = 1
 
 
@@ -95,17 +96,18 @@ def _check_reserved(args: ResourceValidationArgs, report: ReportViolation) -> No
     if pod is None or pod.gpus_per_pod():
         return
     selector = pod.node_selector()
-    if GPU_TYPE_LABEL in selector:
+    key = config(args, "gpuTypeLabel", GPU_TYPE_LABEL)
+    if key in selector:
         report(
             f"{label(args.resource_type, args.name, args.props)}: {pod.path}.nodeSelector "
-            f"pins a pod without GPUs to GPU nodes ({GPU_TYPE_LABEL}: "
-            f"{selector[GPU_TYPE_LABEL]}); drop the selector or request a GPU",
+            f"pins a pod without GPUs to GPU nodes ({key}: "
+            f"{selector[key]}); drop the selector or request a GPU",
             None,
         )
 
 
-def _gpu_type(pod: PodSpec) -> str:
-    value = pod.node_selector().get(GPU_TYPE_LABEL)
+def _gpu_type(pod: PodSpec, key: str = GPU_TYPE_LABEL) -> str:
+    value = pod.node_selector().get(key)
     return str(value) if value else "unspecified"
 
 
@@ -145,7 +147,7 @@ def _check_capacity(args: StackValidationArgs, report: ReportViolation) -> None:
         name = str(dig(r.props, ("metadata", "name")) or r.name)
         kind = r.resource_type.rsplit(":", 1)[-1]
         pods = scaled.get((ns, kind, name), replicas(r.resource_type, r.props))
-        gtype = _gpu_type(pod)
+        gtype = _gpu_type(pod, config(args, "gpuTypeLabel", GPU_TYPE_LABEL))
         wanted[gtype] += pods * per_pod
         parts[gtype].append(f"{kind} '{name}' {pods} pod(s) × {per_pod}")
     have = ", ".join(f"{n} {t}" for t, n in sorted(capacity.items())) or "none"
@@ -186,11 +188,24 @@ def _schema(properties: Mapping[str, Any]) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties=dict(properties))
 
 
+GPU_TYPE_LABEL_SCHEMA = {
+    "gpuTypeLabel": {
+        "type": "string",
+        "minLength": 1,
+        "default": GPU_TYPE_LABEL,
+        "description": "Node label whose value is a node's GPU model (the bootstrap sets it).",
+    }
+}
+
+
 POLICIES = [
     ResourceValidationPolicy(
         name="gpu-placement",
         description="Pods that request nvidia.com/gpu set it in limits, use runtimeClassName "
         "nvidia, select GPU nodes and tolerate the GPU taint.",
+        remediation_steps="Declare the GPU in the spec (`gpu: {count, type}`) so the component "
+        "sets limits, runtimeClassName, the gpu-type node selector and the toleration; in a "
+        "hand-written manifest set all four.",
         validate=_check_placement,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=_schema(
@@ -208,20 +223,28 @@ POLICIES = [
         name="gpu-nodes-reserved",
         description="Advisory half of gpu-placement: pods without GPUs do not pin themselves "
         "to GPU nodes.",
+        remediation_steps="Remove the gpu-type node selector from the service, or give it a "
+        "`gpu:` request if it really needs a GPU.",
         validate=_check_reserved,
         enforcement_level=EnforcementLevel.ADVISORY,
+        config_schema=_schema(GPU_TYPE_LABEL_SCHEMA),
     ),
     StackValidationPolicy(
         name="gpu-capacity",
         description="GPUs asked for (replicas × per pod, autoscaling max where set) fit the "
         "GPUs of the stack's Lambda instances, per GPU type.",
+        remediation_steps="Add a host with that GPU type (`sophia plan` finds the cheapest), "
+        "or lower the service's replicas or autoscaling max.",
         validate=_check_capacity,
         enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=_schema(GPU_TYPE_LABEL_SCHEMA),
     ),
     ResourceValidationPolicy(
         name="gpu-instance-allowlist",
         description="Lambda instance types are on the allow-list and have at most "
         "maxGpusPerHost GPUs.",
+        remediation_steps="Pick an allowed instance type (`sophia catalog`), or extend "
+        "allowedInstanceTypes / maxGpusPerHost in the policy config after review.",
         validate=_check_allowlist,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=_schema(

@@ -10,8 +10,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.catalog import HOURS_PER_MONTH, load_catalog
-
+from .catalog import HOURS_PER_MONTH, load_catalog
 from .gpu import LAMBDA_INSTANCE
 from .guard import config, guarded_stack
 
@@ -53,6 +52,8 @@ POLICIES = [
         name="monthly-budget",
         description="Estimated monthly cost (catalog price × hours per month) stays within "
         "monthlyBudgetUsd.",
+        remediation_steps="Remove or downsize a host, or raise the spec's `budget.monthlyUsd` "
+        "(per stack under `stacks.<name>.budget`); `sophia policy-config` passes it here.",
         validate=_check_budget,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=PolicyConfigSchema(
