@@ -1,13 +1,19 @@
-# Two commands do everything on a fresh machine (Python 3.11, pip, make):
+# Commands that do everything on a fresh machine (Python 3.11, pip, make; Go for e2e):
 #   make preview   set up .venv and preview specs/sophia.yaml offline (program + policy pack)
-#   make test      set up .venv, lint, type-check and run the whole test suite
+#   make test      set up .venv, lint, type-check and run the test suite
+#   make e2e       the end-to-end suite on the real engine: builds (once, cached outside the
+#                  repository) the pinned Pulumi CLI and Kubernetes control plane from Go
+#                  modules, installs openssh-server, then runs the tests marked e2e
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SPEC   ?= specs/sophia.yaml
 
-.PHONY: install preview test lint schema bench clean
+POLICY_VENV := policies/venv
+POLICY_STAMP := $(POLICY_VENV)/.installed-stamp
+
+.PHONY: install preview test lint schema bench clean e2e toolchain policy-venv sshd
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +35,26 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -n auto
 
+# The policy pack's own virtualenv, from its own pinned requirements (what `pulumi preview
+# --policy-pack policies` runs it in).
+$(POLICY_STAMP): policies/requirements.txt
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	touch $(POLICY_STAMP)
+
+policy-venv: $(POLICY_STAMP)
+
+toolchain:
+	bash toolchain/build.sh
+
+# Debian's openssh-server, for the real SSH host the bootstrap runs on (root on CI machines).
+sshd:
+	@command -v sshd >/dev/null 2>&1 || test -x /usr/sbin/sshd || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; }
+
+e2e: $(STAMP) policy-venv toolchain sshd
+	PATH="$$(bash toolchain/build.sh --print):$$PATH" $(BIN)/pytest -m e2e -p no:randomly -x -v
+
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
@@ -37,4 +63,4 @@ schema: $(STAMP)
 	$(BIN)/sophia schema --write specs/sophia.schema.json
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(POLICY_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -27,7 +27,7 @@ from jsonschema import Draft7Validator
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from ..policy_pack import PACK_MODULE
-from .runner import RecordedResource
+from .runner import ROOT_STACK_TYPE, RecordedResource, engine_urn
 
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -53,7 +53,7 @@ class Diagnostic:
     description: str
 
     @classmethod
-    def from_proto(cls, d: analyzer_pb2.AnalyzeDiagnostic) -> Diagnostic:
+    def from_proto(cls, d: analyzer_pb2.AnalyzeDiagnostic, default_urn: str = "") -> Diagnostic:
         # pulumi-policy sends "<policy description>\n<violation>"; keep the violation.
         message = d.message.removeprefix(f"{d.description}\n") if d.description else d.message
         return cls(
@@ -61,7 +61,7 @@ class Diagnostic:
             policy_pack=d.policyPackName,
             enforcement_level=LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
             message=message,
-            urn=d.urn,
+            urn=d.urn or default_urn,
             description=d.description,
         )
 
@@ -92,6 +92,7 @@ class PolicyPackProcess:
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.name = ""
         self.policies: dict[str, PolicyInfo] = {}
+        self._stack_urn = ""
 
     def __enter__(self) -> PolicyPackProcess:
         self.start()
@@ -223,6 +224,7 @@ class PolicyPackProcess:
         self.stub.Configure(request)
 
     def configure_stack(self, project: str, stack: str) -> None:
+        self._stack_urn = engine_urn(stack, project, "", ROOT_STACK_TYPE, f"{project}-{stack}")
         self.stub.ConfigureStack(
             analyzer_pb2.AnalyzerStackConfigureRequest(project=project, stack=stack, dry_run=True)
         )
@@ -239,7 +241,8 @@ class PolicyPackProcess:
                 provider=_provider_request(resource),
             )
         )
-        return [Diagnostic.from_proto(d) for d in response.diagnostics]
+        # As the engine does: a violation without a URN is the analyzed resource's.
+        return [Diagnostic.from_proto(d, resource.urn) for d in response.diagnostics]
 
     def analyze_stack(self, resources: Iterable[RecordedResource]) -> list[Diagnostic]:
         request = analyzer_pb2.AnalyzeStackRequest(
@@ -256,7 +259,9 @@ class PolicyPackProcess:
                 for r in resources
             ]
         )
-        return [Diagnostic.from_proto(d) for d in self.stub.AnalyzeStack(request).diagnostics]
+        # A stack policy's violation without a URN is reported on the stack, as the engine does.
+        diagnostics = self.stub.AnalyzeStack(request).diagnostics
+        return [Diagnostic.from_proto(d, self._stack_urn) for d in diagnostics]
 
 
 def _provider_request(resource: RecordedResource) -> analyzer_pb2.AnalyzerProviderResource | None:

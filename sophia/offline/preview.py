@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..costs import CostEstimate, estimate_costs, service_costs
+from ..policy_config import policy_config as spec_policy_config
 from ..spec import InvalidSpecError, LoadedSpec, load_spec, validate_document
 from ..spec.source import parse_document
 from .analyzer import Diagnostic, PolicyPackProcess, load_policy_config
@@ -95,7 +96,7 @@ def preview_spec(
     try:
         resources, _ = run_spec(spec, stack)
         comparison = _compare_with_base(base, spec, stack, resources) if base else None
-        policy_config = _with_spec_budget(file_config or {}, spec)
+        policy_config = spec_policy_config(spec.platform, file_config)
         diagnostics = check_resources(pack, resources, stack, policy_config)
     finally:
         pack.stop()
@@ -117,18 +118,6 @@ def check_resources(
     pack.configure_stack(PROJECT, stack)
     diagnostics = [d for r in resources for d in pack.analyze(r)]
     return diagnostics + pack.analyze_stack(resources)
-
-
-def _with_spec_budget(file_config: Mapping[str, Any], spec: LoadedSpec) -> dict[str, Any]:
-    """The spec's budget is the budget policy's default; a config file may still override it."""
-    budget = spec.platform.budget
-    entry = file_config.get("monthly-budget")
-    merged = dict(entry) if isinstance(entry, Mapping) else {}
-    if isinstance(entry, str):
-        merged["enforcementLevel"] = entry
-    merged.setdefault("monthlyBudgetUsd", budget.monthly_usd)
-    merged.setdefault("hoursPerMonth", budget.hours_per_month)
-    return {**file_config, "monthly-budget": merged}
 
 
 def read_base(ref: str, spec_path: Path) -> tuple[str, str]:

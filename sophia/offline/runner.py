@@ -64,14 +64,34 @@ class RecordedResource:
         return result
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The URN the engine gives a resource (pkg/resource/urn.go `NewURN`): the parent's whole
+    qualified type, `$`, the type — except under the root stack, which adds nothing."""
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            type_ = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
+
 class _RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Mocks) -> None:
+    def __init__(self, mocks: Mocks, project: str, stack: str) -> None:
         super().__init__(mocks)
+        self.project = project
+        self.stack = stack
         self.recorded: list[RecordedResource] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # Pulumi's mock monitor keeps only the last segment of the parent's type and puts the
+        # stack's type in front of top-level children; the engine does neither.
+        return engine_urn(self.stack, self.project, parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != ROOT_STACK_TYPE:
             self.recorded.append(
                 RecordedResource(
                     urn=response.urn,
@@ -151,7 +171,7 @@ def run_under_mocks(
     """Run any Pulumi program under the mock monitor in preview mode; record what it registers."""
     ensure_event_loop()
     mocks = PreviewMocks()
-    monitor = _RecordingMonitor(mocks)
+    monitor = _RecordingMonitor(mocks, PROJECT, stack)
     settings.reset_options(project=PROJECT, stack=stack, preview=True)
     set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
     result: list[T] = []

@@ -153,6 +153,21 @@ class Budget(SpecModel):
     """Hours of a month used for cost estimates (industry convention: 730)."""
 
 
+class Guardrails(SpecModel):
+    allowed_instance_types: (
+        list[Annotated[str, StringConstraints(pattern=INSTANCE_TYPE)]] | None
+    ) = None
+    """Lambda instance types a stack may launch (policy `gpu-instance-allowlist`); default:
+    the pack's list, every single-GPU type in the catalog."""
+    max_gpus_per_host: int | None = Field(None, ge=1, le=8)
+    """Most GPUs one host may have (policy `gpu-instance-allowlist`); default 1."""
+    enforcement: dict[DnsLabel, Literal["advisory", "mandatory", "disabled"]] = Field(
+        default_factory=dict
+    )
+    """Enforcement level by policy name, e.g. `pinned-images: mandatory`; `all` sets every
+    policy's level first."""
+
+
 # --- secrets -------------------------------------------------------------------------------
 
 
@@ -448,6 +463,8 @@ class StackOverride(SpecModel):
     """Metadata for this stack."""
     budget: Budget | None = None
     """Budget for this stack."""
+    policies: Guardrails | None = None
+    """Policy settings for this stack, merged over the base ones."""
     namespace: DnsLabel | None = None
     """Namespace for this stack."""
     secrets: SecretsOverride | None = None
@@ -472,6 +489,9 @@ class Platform(SpecModel):
     """Name and environment of the platform."""
     budget: Budget
     """Monthly spending limit."""
+    policies: Guardrails = Field(default_factory=Guardrails)
+    """Settings of the `sophia-guardrails` policies (`sophia policy-config` passes them to
+    `pulumi preview --policy-pack`; `sophia preview` uses them as they are)."""
     secrets: Secrets | None = None
     """Credentials, held in Pulumi ESC and projected into Kubernetes Secrets."""
     hosts: list[Host] = Field(default_factory=list)
