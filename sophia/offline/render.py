@@ -1,4 +1,9 @@
-"""Kubernetes manifests of a recorded run, with every secret value redacted."""
+"""Kubernetes manifests of a recorded run: safe to review and to apply.
+
+Secrets are never written as manifests: a Secret with placeholder values would overwrite the
+real ones when applied. Their names and keys are listed in SECRETS.txt instead; `pulumi up`
+writes their values from ESC.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from ruamel.yaml import YAML
 from .runner import RecordedResource, is_secret, unwrap_secrets
 
 REDACTED = "<redacted>"
+SECRET_TYPE = "kubernetes:core/v1:Secret"
+SECRETS_LISTING = "SECRETS.txt"
 _LEADING_KEYS = ("apiVersion", "kind", "metadata")
 
 
@@ -25,24 +32,34 @@ def redact(value: Any) -> Any:
 
 
 def manifests(resources: Iterable[RecordedResource]) -> list[dict[str, Any]]:
-    """One manifest per Kubernetes object, in registration order."""
+    """One manifest per Kubernetes object but Secrets, in registration order."""
     found = []
     for resource in resources:
         if not resource.custom or not resource.type.startswith("kubernetes:"):
             continue
-        properties = resource.properties
-        manifest = redact(properties)
-        if resource.type == "kubernetes:core/v1:Secret":
-            plain = unwrap_secrets(properties)  # only the key names are kept
-            for field in ("data", "stringData"):
-                if isinstance(plain.get(field), dict):
-                    manifest[field] = dict.fromkeys(sorted(plain[field]), REDACTED)
+        if resource.type == SECRET_TYPE:
+            continue
+        manifest = redact(resource.properties)
         leading = {k: manifest[k] for k in _LEADING_KEYS if k in manifest}
         found.append({**leading, **{k: v for k, v in manifest.items() if k not in leading}})
     return found
 
 
-def write_manifests(resources: Iterable[RecordedResource], out: Path) -> list[Path]:
+def secret_outlines(resources: Iterable[RecordedResource]) -> list[str]:
+    """`namespace/name: KEY, …` of each Secret the stack writes (key names, never values)."""
+    lines = []
+    for resource in resources:
+        if resource.type != SECRET_TYPE:
+            continue
+        plain = unwrap_secrets(resource.properties)
+        metadata = plain.get("metadata") or {}
+        keys = sorted({k for f in ("data", "stringData") for k in (plain.get(f) or {})})
+        where = f"{metadata.get('namespace', 'default')}/{metadata.get('name', resource.name)}"
+        lines.append(f"{where}: {', '.join(keys)}")
+    return lines
+
+
+def write_manifests(resources: list[RecordedResource], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
@@ -53,5 +70,14 @@ def write_manifests(resources: Iterable[RecordedResource], out: Path) -> list[Pa
         path = out / f"{kind}-{name}.yaml"
         with path.open("w", encoding="utf-8") as handle:
             yaml.dump(manifest, handle)
+        written.append(path)
+    outlines = secret_outlines(resources)
+    if outlines:
+        path = out / SECRETS_LISTING
+        path.write_text(
+            "# Secrets the stack writes with `pulumi up` (values from ESC; never rendered):\n"
+            + "".join(f"{line}\n" for line in outlines),
+            encoding="utf-8",
+        )
         written.append(path)
     return written

@@ -12,7 +12,7 @@ import kubernetes_validate
 import pytest
 from ruamel.yaml import YAML
 
-from sophia.offline.render import REDACTED, manifests
+from sophia.offline.render import manifests, secret_outlines
 from tests.components.conftest import CANARY, Run
 from tests.conftest import REPO, SPEC
 
@@ -40,25 +40,18 @@ def test_strict_validation_rejects_unknown_fields(sophia_run: Run) -> None:
         kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
 
 
-def test_secret_values_are_redacted(sophia_run: Run) -> None:
+def test_secrets_are_listed_never_rendered(sophia_run: Run) -> None:
+    """A rendered Secret with placeholder values would overwrite the real ones when applied."""
     found = manifests(sophia_run.resources)
     assert CANARY not in json.dumps(found)
-    secrets = [m for m in found if m["kind"] == "Secret"]
-    assert len(secrets) == 4
-    ai = next(s for s in secrets if s["metadata"]["name"] == "credentials-ai-intelligence")  # type: ignore[index]
-    assert ai["stringData"] == dict.fromkeys(
-        sorted(
-            [
-                "ARIZE_API_KEY",
-                "ARIZE_SPACE_ID",
-                "OPENROUTER_API_KEY",
-                "PORTKEY_API_KEY",
-                "HUGGINGFACE_API_TOKEN",
-                "TOGETHER_API_KEY",
-            ]
-        ),
-        REDACTED,
-    )
+    assert [m for m in found if m["kind"] == "Secret"] == []
+    outlines = secret_outlines(sophia_run.resources)
+    assert len(outlines) == 4
+    assert CANARY not in "".join(outlines)
+    assert (
+        "sophia/credentials-ai-intelligence: ARIZE_API_KEY, ARIZE_SPACE_ID, "
+        "HUGGINGFACE_API_TOKEN, OPENROUTER_API_KEY, PORTKEY_API_KEY, TOGETHER_API_KEY"
+    ) in outlines
 
 
 def test_sophia_render_writes_one_file_per_object(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from tests.conftest import REPO
 STARTUP_SECONDS = 90.0
 
 
-class EnvironmentError_(Exception):  # noqa: N801 — "EnvironmentError" is a builtin alias
+class EnvironmentStartError(Exception):
     """A piece of the environment did not start; the message says which and why."""
 
 
@@ -53,7 +53,7 @@ def tool(name: str) -> str:
         return str(built)
     found = shutil.which(name)
     if found is None:
-        raise EnvironmentError_(
+        raise EnvironmentStartError(
             f"{name} is neither in {built.parent} nor on PATH: run `make e2e`, which builds "
             "the pinned toolchain (toolchain/build.sh)"
         )
@@ -109,14 +109,16 @@ def wait_until(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.popen.poll() is not None:
-            raise EnvironmentError_(
+            raise EnvironmentStartError(
                 f"{what} exited ({process.popen.returncode}):\n{process.tail()}"
             )
         with suppress(Exception):
             if ready():
                 return
         time.sleep(0.2)
-    raise EnvironmentError_(f"{what} did not become ready in {timeout:.0f} s:\n{process.tail()}")
+    raise EnvironmentStartError(
+        f"{what} did not become ready in {timeout:.0f} s:\n{process.tail()}"
+    )
 
 
 def _openssl(*args: str) -> None:
@@ -325,7 +327,7 @@ class SshHost:
         """`remote_path` comes first on PATH in every session (where the stub tools live)."""
         sshd = shutil.which("sshd") or "/usr/sbin/sshd"
         if not Path(sshd).exists():
-            raise EnvironmentError_("sshd is not installed: `make e2e` installs openssh-server")
+            raise EnvironmentStartError("sshd is not installed: `make e2e` installs openssh-server")
         self.workdir.mkdir(parents=True, exist_ok=True)
         Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
         host_key = self.workdir / "host_key"
