@@ -123,14 +123,13 @@ def preview(
     import json
 
     from .offline.analyzer import PolicyPackError
-    from .offline.preview import BaseSpecError, default_stack, run_preview, to_json
+    from .offline.preview import BaseSpecError, run_preview, to_json
     from .offline.report import markdown, print_report
 
     if engine not in ("offline", "pulumi"):
         fail(f"sophia preview: --engine must be offline or pulumi, not {engine!r}", EXIT_INVALID)
     if engine == "pulumi":
-        load_or_exit(spec, stack)
-        _real_engine("preview", stack or default_stack(spec), policy_config)
+        _real_engine("preview", spec, stack, policy_config)
 
     try:
         with err.status("previewing: program under the mock monitor, policies over gRPC…"):
@@ -150,35 +149,112 @@ def preview(
 
 
 def _real_engine(
-    operation: Literal["preview", "up"], stack: str, policy_config: Path | None
+    operation: Literal["preview", "up", "destroy", "refresh"],
+    spec: Path,
+    stack: str | None,
+    policy_config: Path | None = None,
+    yes: bool = False,
 ) -> NoReturn:
-    from .automation import PulumiCliMissingError, run_engine
+    from .automation import EngineError, run_engine
+    from .offline.analyzer import PolicyPackError, load_policy_config
+    from .offline.preview import default_stack
 
+    stack = stack or default_stack(spec)
+    loaded = load_or_exit(spec, stack)
+    if operation in ("up", "destroy") and stack == "prod" and not yes:
+        _confirm(f"{operation} the stack 'prod' for {spec}?")
     try:
-        ok = run_engine(
+        overrides = load_policy_config(policy_config) if policy_config else None
+        result = run_engine(
             operation,
+            loaded,
             stack,
             lambda line: out.print(line, end="", markup=False),
-            policy_config,
+            overrides,
         )
-    except PulumiCliMissingError as missing:
-        fail(f"sophia {operation}: {missing}")
-    raise typer.Exit(0 if ok else 1)
+    except (EngineError, PolicyPackError) as problem:
+        fail(f"sophia {operation}: {problem}")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _confirm(question: str) -> None:
+    if not sys.stdin.isatty():
+        fail(f"{question} Not confirmed: pass --yes to run without a terminal", EXIT_INVALID)
+    if not typer.confirm(question, default=False):
+        fail("cancelled", 1)
+
+
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask before changing the stack 'prod'.")
+]
+PolicyConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy-config",
+        help="Policy config merged over the spec's (--policy-pack-config format).",
+    ),
+]
+EngineStackOpt = Annotated[
+    str | None, typer.Option("--stack", "-s", help="Stack (default: prod, or the spec's first).")
+]
 
 
 @app.command()
 def up(
     spec: SpecArg = DEFAULT_SPEC,
-    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Stack to update.")] = None,
-    policy_config: Annotated[
-        Path | None, typer.Option("--policy-config", help="Policy config file.")
+    stack: EngineStackOpt = None,
+    policy_config: PolicyConfigOpt = None,
+    yes: YesOpt = False,
+) -> None:
+    """Deploy SPEC with the real Pulumi engine (Automation API), the policy pack enforcing."""
+    _real_engine("up", spec, stack, policy_config, yes)
+
+
+@app.command()
+def destroy(
+    spec: SpecArg = DEFAULT_SPEC, stack: EngineStackOpt = None, yes: YesOpt = False
+) -> None:
+    """Delete every resource of the stack with the real Pulumi engine."""
+    _real_engine("destroy", spec, stack, yes=yes)
+
+
+@app.command()
+def refresh(spec: SpecArg = DEFAULT_SPEC, stack: EngineStackOpt = None) -> None:
+    """Read the stack's resources back from the clouds and show what drifted."""
+    _real_engine("refresh", spec, stack)
+
+
+@app.command("policy-config")
+def policy_config_command(
+    spec: SpecArg = DEFAULT_SPEC,
+    stack: EngineStackOpt = None,
+    merge: Annotated[
+        Path | None, typer.Option("--merge", help="A config file merged over the spec's.")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write here instead of standard output.")
     ] = None,
 ) -> None:
-    """Deploy with the real Pulumi engine (Automation API), the policy pack enforcing."""
-    from .offline.preview import default_stack
+    """The policy pack's config for a stack, from its spec (budget, allow-list, levels).
 
-    load_or_exit(spec, stack)
-    _real_engine("up", stack or default_stack(spec), policy_config)
+    Pass it to `pulumi preview --policy-pack policies --policy-pack-config FILE`; `sophia
+    preview` and `sophia up` use the same config themselves.
+    """
+    from .offline.analyzer import PolicyPackError, load_policy_config
+    from .offline.preview import default_stack
+    from .policy_config import policy_config_json
+
+    loaded = load_or_exit(spec, stack or default_stack(spec))
+    try:
+        overrides = load_policy_config(merge) if merge else None
+    except PolicyPackError as problem:
+        fail(f"sophia policy-config: {problem}", EXIT_INVALID)
+    text = policy_config_json(loaded.platform, overrides)
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out_file}", markup=False)
 
 
 @app.command()

@@ -25,7 +25,7 @@ from components.lambda_cloud.resources import LambdaInstance, LambdaInstanceArgs
 from sophia.offline.analyzer import PolicyPackProcess
 from sophia.offline.preview import check_resources
 from sophia.offline.runner import PROJECT, run_under_mocks
-from tests.conftest import REPO
+from tests.conftest import REPO, SPEC
 from tests.e2e.engine import EventLog, scan_for
 from tests.fakes.esc import VALID_TOKEN, FakeEsc
 from tests.fakes.lambda_cloud import VALID_KEY, FakeLambdaCloud
@@ -115,14 +115,19 @@ def _pack() -> str:
     return str(REPO / "policies")
 
 
-def _offline(lambda_cloud: FakeLambdaCloud, esc: FakeEsc, instance_type: str) -> Any:
+def _offline(
+    lambda_cloud: FakeLambdaCloud,
+    esc: FakeEsc,
+    instance_type: str,
+    config: dict[str, Any] = POLICY_CONFIG,
+) -> Any:
     def with_type() -> None:
         pieces = CloudPieces("gpu", lambda_cloud.base_url, esc.url, instance_type)
         pulumi.export("ip", pieces.instance.ip)
 
     resources, _ = run_under_mocks(with_type, STACK)
     with PolicyPackProcess() as pack:
-        diagnostics = check_resources(pack, resources, STACK, POLICY_CONFIG)
+        diagnostics = check_resources(pack, resources, STACK, config)
     return resources, diagnostics
 
 
@@ -146,6 +151,48 @@ def test_preview_matches_the_offline_engine(
     )
     assert {v[0] for v in log.violations()} == {"gpu-instance-allowlist", "monthly-budget"}
     assert lambda_cloud.live_instances() == []  # a preview creates nothing
+
+
+@pytest.mark.parametrize(("spec_stack", "fails"), [("prod", False), ("staging", True)])
+def test_per_stack_budgets_reach_the_real_engine(
+    workspace: auto.Stack,
+    tmp_path: Path,
+    lambda_cloud: FakeLambdaCloud,
+    esc: FakeEsc,
+    spec_stack: str,
+    fails: bool,
+) -> None:
+    """An A100 host (941.70 USD/month) fits prod's 1000 but not staging's 700 (specs/sophia.yaml):
+    the config `sophia policy-config --stack S` writes gives both engines the same verdict."""
+    config_file = tmp_path / "policy-config.json"
+    subprocess.run(
+        [
+            str(REPO / ".venv" / "bin" / "sophia"),
+            "policy-config",
+            "--stack",
+            spec_stack,
+            "--out",
+            str(config_file),
+            str(SPEC),
+        ],
+        check=True,
+    )
+    config = json.loads(config_file.read_text())
+    workspace.set_config("instanceType", auto.ConfigValue("gpu_1x_a100_sxm4"))
+    log = EventLog()
+    try:
+        workspace.preview(
+            policy_packs=[_pack()], policy_pack_configs=[str(config_file)], on_event=log
+        )
+        failed = False
+    except auto.CommandError:
+        failed = True
+    _, diagnostics = _offline(lambda_cloud, esc, "gpu_1x_a100_sxm4", config)
+    assert failed is fails
+    assert log.violations() == sorted(
+        (d.policy_name, d.enforcement_level, d.urn) for d in diagnostics
+    )
+    assert [v[0] for v in log.violations()] == (["monthly-budget"] if fails else [])
 
 
 def test_up_update_replace_leak_check_and_destroy(
