@@ -2,7 +2,8 @@
 # Build the real-engine toolchain from Go modules (through the Go module proxy) into a cache
 # outside the repository, keyed by toolchain/versions.env and this script.
 #
-#   toolchain/build.sh            build what is missing, print the bin directory
+#   toolchain/build.sh            build what is missing, print the bin directory (a `pulumi`
+#                                 already on PATH is used as it is, as on a user's machine)
 #   toolchain/build.sh --print    print the bin directory without building
 #
 # Cache: ${SOPHIA_TOOLCHAIN_CACHE:-$HOME/.cache/sophia-infra/toolchain}/<key>/bin.
@@ -111,7 +112,12 @@ build_kwok() {
 }
 
 start=$SECONDS
-[[ -x "$bin/pulumi" ]] || timed pulumi build_pulumi
+on_path=$(command -v pulumi || true)
+if [[ -n "$on_path" && "$on_path" != "$bin/pulumi" && -z "${SOPHIA_BUILD_PULUMI:-}" ]]; then
+    log "using the pulumi CLI on PATH ($on_path, $(pulumi version)); SOPHIA_BUILD_PULUMI=1 builds v$PULUMI_VERSION"
+elif [[ ! -x "$bin/pulumi" ]]; then
+    timed pulumi build_pulumi
+fi
 [[ -x "$bin/pulumi-analyzer-policy-python" ]] || timed launchers install_launchers
 [[ -x "$bin/etcd" ]] || timed kubernetes build_kubernetes
 [[ -x "$bin/kwok" ]] || timed kwok build_kwok
