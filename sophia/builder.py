@@ -178,8 +178,14 @@ def _kubernetes_provider(
             f"`pulumi config set --secret {key} < kubeconfig.yaml` (the cluster's kubeconfig)",
         )
         context = cluster.context if isinstance(cluster, ExistingCluster) else None
+    # Secrets mutable: a credential rotation updates the Secret in place; by default
+    # pulumi-kubernetes replaces a Secret whose data changes (delete first: it is named).
     return k8s.Provider(
-        "kubernetes", kubeconfig=kubeconfig, context=context, enable_server_side_apply=True
+        "kubernetes",
+        kubeconfig=kubeconfig,
+        context=context,
+        enable_server_side_apply=True,
+        enable_secret_mutable=True,
     )
 
 

@@ -96,7 +96,9 @@ def preview(
         str | None,
         typer.Option("--stack", "-s", help="Stack (default: prod, or the spec's first)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON format instead.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print Infracost's JSON format (v0.2) instead.")
+    ] = False,
     policy_config: Annotated[
         Path | None,
         typer.Option("--policy-config", help="Policy config, in --policy-pack-config format."),
@@ -123,7 +125,8 @@ def preview(
     import json
 
     from .offline.analyzer import PolicyPackError
-    from .offline.preview import BaseSpecError, run_preview, to_json
+    from .offline.infracost import infracost_json
+    from .offline.preview import BaseSpecError, run_preview
     from .offline.report import markdown, print_report
 
     if engine not in ("offline", "pulumi"):
@@ -142,7 +145,7 @@ def preview(
     if comment is not None:
         comment.write_text(markdown(result), encoding="utf-8")
     if as_json:
-        sys.stdout.write(json.dumps(to_json(result), indent=2) + "\n")
+        sys.stdout.write(json.dumps(infracost_json(result), indent=2) + "\n")
     else:
         print_report(result, out)
     raise typer.Exit(result.exit_code)
@@ -155,12 +158,16 @@ def _real_engine(
     policy_config: Path | None = None,
     yes: bool = False,
 ) -> NoReturn:
-    from .automation import EngineError, run_engine
+    from .automation import EngineError, require_pulumi_cli, run_engine
     from .offline.analyzer import PolicyPackError, load_policy_config
     from .offline.preview import default_stack
 
     stack = stack or default_stack(spec)
     loaded = load_or_exit(spec, stack)
+    try:
+        require_pulumi_cli()
+    except EngineError as missing:
+        fail(f"sophia {operation}: {missing}")
     if operation in ("up", "destroy") and stack == "prod" and not yes:
         _confirm(f"{operation} the stack 'prod' for {spec}?")
     try:

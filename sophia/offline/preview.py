@@ -6,11 +6,10 @@ account or the network: the same program, the same pack, the same gRPC protocol.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from ..policy_config import policy_config as spec_policy_config
 from ..spec import InvalidSpecError, LoadedSpec, load_spec, validate_document
 from ..spec.source import parse_document
 from .analyzer import Diagnostic, PolicyPackProcess, load_policy_config
-from .render import redact
+from .changes import LAMBDA_INSTANCE, Plan, plan_changes
 from .runner import PROJECT, RecordedResource, run_spec
 
 JSON_FORMAT_VERSION = 1
@@ -30,17 +29,12 @@ class BaseSpecError(Exception):
 
 
 @dataclass(frozen=True)
-class ResourceChanges:
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class BaseComparison:
     ref: str
     monthly_usd: float
-    changes: ResourceChanges
+    costs: CostEstimate
+    resources: list[RecordedResource]
+    changes: Plan
 
 
 @dataclass(frozen=True)
@@ -161,11 +155,27 @@ def _compare_with_base(
             f"--base {ref} is not a valid spec: line {first.line}: {first.path}: {first.message}"
         ) from None
     base_resources, _ = run_spec(base_spec, stack)
+    base_costs = estimate_costs(base_spec.platform)
+    servers = server_instances(spec, resources) | server_instances(base_spec, base_resources)
     return BaseComparison(
         ref,
-        estimate_costs(base_spec.platform).monthly_usd,
-        diff_resources(base_resources, resources),
+        base_costs.monthly_usd,
+        base_costs,
+        base_resources,
+        plan_changes(base_resources, resources, servers),
     )
+
+
+def server_instances(spec: LoadedSpec, resources: list[RecordedResource]) -> set[str]:
+    """URNs of the Lambda instance that runs the k3s server (its loss takes the cluster)."""
+    server = spec.platform.server_host
+    if server is None:
+        return set()
+    return {
+        r.urn
+        for r in resources
+        if r.type == LAMBDA_INSTANCE and r.name == f"{server.name}-instance"
+    }
 
 
 def _stacks_of(data: Any) -> list[str]:
@@ -173,29 +183,13 @@ def _stacks_of(data: Any) -> list[str]:
     return list(stacks) if isinstance(stacks, dict) else []
 
 
-def _comparable(resource: RecordedResource) -> str:
-    props = {k: v for k, v in redact(resource.properties).items() if not k.startswith("__")}
-    return json.dumps(props, sort_keys=True)
-
-
-def diff_resources(
-    before: list[RecordedResource], after: list[RecordedResource]
-) -> ResourceChanges:
-    old = {r.urn: _comparable(r) for r in before}
-    new = {r.urn: _comparable(r) for r in after}
-    return ResourceChanges(
-        added=[u for u in new if u not in old],
-        changed=[u for u in new if u in old and old[u] != new[u]],
-        removed=[u for u in old if u not in new],
-    )
-
-
 def money(value: float) -> str:
     return f"{value:.2f}"
 
 
 def to_json(result: PreviewResult) -> dict[str, Any]:
-    """The documented machine format (schema: sophia/offline/preview.schema.json)."""
+    """sophia's own summary (schema: sophia/offline/preview.schema.json), what the MCP tools
+    answer; `--json` writes Infracost's format instead (infracost.py)."""
     counts = Counter(r.type for r in result.resources)
     base = result.base
     return {
@@ -246,9 +240,19 @@ def to_json(result: PreviewResult) -> dict[str, Any]:
         "diff": (
             {
                 "base": base.ref,
-                "added": base.changes.added,
-                "changed": base.changes.changed,
-                "removed": base.changes.removed,
+                "counts": base.changes.counts(),
+                "changes": [
+                    {
+                        "urn": c.urn,
+                        "type": c.type,
+                        "name": c.name,
+                        "operation": c.operation,
+                        "deleteBeforeReplace": c.delete_before_replace,
+                        "fields": list(c.fields),
+                        "warning": c.warning,
+                    }
+                    for c in base.changes.changes
+                ],
             }
             if base
             else None

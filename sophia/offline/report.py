@@ -10,8 +10,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from .analyzer import Diagnostic
+from .changes import Change, Plan
 from .preview import PreviewResult
-from .runner import RecordedResource
+from .runner import PROJECT, RecordedResource
 
 
 def _tree(result: PreviewResult) -> Tree:
@@ -80,6 +81,39 @@ def _violations(title: str, items: list[Diagnostic], style: str) -> Table:
     return table
 
 
+_STYLES = {"create": "green", "update": "yellow", "replace": "bold magenta", "delete": "red"}
+
+
+def describe(change: Change) -> str:
+    """`-/+ type name (fields forcing it) — deleted first`: one change on one line."""
+    why = f" ({', '.join(change.fields)})" if change.fields and change.operation != "create" else ""
+    first = (
+        " — deleted first" if change.operation == "replace" and change.delete_before_replace else ""
+    )
+    return f"{change.marker} {change.type} {change.name}{why}{first}"
+
+
+def plan_counts(plan: Plan) -> str:
+    counts = plan.counts()
+    return (
+        f"{counts['create']} to create, {counts['update']} to update, "
+        f"{counts['replace']} to replace, {counts['delete']} to delete"
+    )
+
+
+def _plan(ref: str, plan: Plan) -> list[Text]:
+    lines = [Text(f"Against {ref}: {plan_counts(plan)}")]
+    for c in plan.changes:
+        why = f" ({', '.join(c.fields)})" if c.fields and c.operation != "create" else ""
+        order = " — deleted first" if c.operation == "replace" and c.delete_before_replace else ""
+        lines.append(
+            Text(f"  {c.marker} {c.type} {c.name}{why}{order}", style=_STYLES[c.operation])
+        )
+    for c in plan.warnings:
+        lines.append(Text(f"WARNING: {c.name} — {c.warning}", style="bold red"))
+    return lines
+
+
 def render(result: PreviewResult) -> Group:
     parts: list[Tree | Table | Text] = [
         Text.assemble(
@@ -92,16 +126,7 @@ def render(result: PreviewResult) -> Group:
         _costs(result),
     ]
     if result.base is not None:
-        ch = result.base.changes
-        parts.append(
-            Text(
-                f"Against {result.base.ref}: {len(ch.added)} added, "
-                f"{len(ch.changed)} changed, {len(ch.removed)} removed"
-            )
-        )
-        for sign, urns in (("+", ch.added), ("~", ch.changed), ("-", ch.removed)):
-            for urn in urns:
-                parts.append(Text(f"  {sign} {urn}"))
+        parts += _plan(result.base.ref, result.base.changes)
     if result.mandatory:
         parts.append(_violations("Mandatory policy violations", result.mandatory, "bold red"))
     if result.advisory:
@@ -125,6 +150,13 @@ def print_report(result: PreviewResult, console: Console) -> None:
     console.print(render(result))
 
 
+_DIFF_SIGN = {"create": "+", "update": "!", "replace": "-", "delete": "-"}
+
+
+def project_name(result: PreviewResult) -> str:
+    return f"{PROJECT}/{result.stack}"
+
+
 def markdown(result: PreviewResult) -> str:
     """The PR comment: Infracost's headline and table, details folded."""
     c = result.costs
@@ -137,15 +169,18 @@ def markdown(result: PreviewResult) -> str:
         else:
             direction = "increase" if delta > 0 else "decrease"
             lines.append(f"## Monthly cost will {direction} by ${abs(delta):,.0f}{percent}")
-        ch = result.base.changes
+        plan = result.base.changes
+        counts = plan.counts()
         lines += [
             "",
-            "| | Previous | New | Diff |",
-            "|---|---:|---:|---:|",
-            f"| Monthly cost (USD) | {past:,.2f} | {c.monthly_usd:,.2f} | {delta:+,.2f}{percent} |",
-            f"| Resources | | {len(result.resources)} | +{len(ch.added)} ~{len(ch.changed)} "
-            f"-{len(ch.removed)} |",
+            "| Project | Previous | New | Diff | Resources |",
+            "|---|---:|---:|---:|---|",
+            f"| {project_name(result)} | ${past:,.2f} | ${c.monthly_usd:,.2f} | "
+            f"{delta:+,.2f}{percent} | +{counts['create']} ~{counts['update']} "
+            f"-/+{counts['replace']} -{counts['delete']} |",
         ]
+        for change in plan.warnings:
+            lines += ["", "> [!WARNING]", f"> **{change.name}**: {change.warning}."]
     else:
         lines.append(f"## Monthly cost: ${c.monthly_usd:,.2f}")
     verdict = "❌ failed" if result.mandatory else "✅ passed"
@@ -169,5 +204,25 @@ def markdown(result: PreviewResult) -> str:
         lines.append(f"| host {h.host} | {h.instance_type} | {h.monthly_usd:,.2f} |")
     for name, share in result.service_costs.items():
         lines.append(f"| service {name} | share | {share:,.2f} |")
-    lines += ["", "</details>", "", "<!-- sophia-preview -->"]
+    lines += ["", "</details>"]
+    if result.base is not None and result.base.changes.changes:
+        lines += [
+            "",
+            "<details><summary>Resource changes: "
+            + plan_counts(result.base.changes)
+            + "</summary>",
+            "",
+            "```diff",
+        ]
+        for change in result.base.changes.changes:
+            why = (
+                f" ({', '.join(change.fields)})"
+                if change.fields and change.operation != "create"
+                else ""
+            )
+            lines.append(
+                f"{_DIFF_SIGN[change.operation]} {change.marker} {change.type} {change.name}{why}"
+            )
+        lines += ["```", "", "</details>"]
+    lines += ["", "<!-- sophia-preview -->"]
     return "\n".join(lines) + "\n"

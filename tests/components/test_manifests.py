@@ -65,10 +65,12 @@ def test_sophia_render_writes_one_file_per_object(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in out.iterdir())
-    assert len(files) == 21
+    assert len(files) == 18  # 17 objects and the list of Secrets
     assert "deployment-business-intelligence.yaml" in files
-    assert "secret-credentials-ai-intelligence.yaml" in files
+    assert not [f for f in files if f.startswith("secret-")]
+    listing = (out / "SECRETS.txt").read_text(encoding="utf-8")
+    assert "sophia/credentials-ai-intelligence: ARIZE_API_KEY" in listing
     yaml = YAML(typ="safe", pure=True)
-    for path in out.iterdir():
+    for path in out.glob("*.yaml"):
         kubernetes_validate.validate(yaml.load(path), KUBERNETES_VERSION, strict=True)
         assert "offline-placeholder" not in path.read_text(encoding="utf-8")

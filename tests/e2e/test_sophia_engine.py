@@ -37,7 +37,9 @@ def test_a_plugin_the_cli_may_not_download_is_named_with_its_install_command(
         assert "`pulumi plugin install resource kubernetes 4.32.0`" in lines[0]
 
 
-def test_prod_is_not_changed_without_a_confirmation(pulumi_env: dict[str, str], tmp_path: Path) -> None:
+def test_prod_is_not_changed_without_a_confirmation(
+    pulumi_env: dict[str, str], tmp_path: Path
+) -> None:
     result = _sophia("up", "specs/sophia.yaml", "--stack", "prod", env=pulumi_env)
     assert result.returncode == 2
     assert "pass --yes" in result.stderr

@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pulumi_kubernetes as k8s
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator
 
 from sophia.offline.analyzer import PolicyPackProcess
 from sophia.offline.preview import check_resources
@@ -19,7 +20,23 @@ from tests.conftest import REPO, SPEC
 
 SOPHIA = str(Path(sys.executable).with_name("sophia"))
 SPECS = REPO / "tests" / "specs"
-SCHEMA = json.loads((REPO / "sophia" / "offline" / "preview.schema.json").read_text())
+INFRACOST_SCHEMA = json.loads(
+    (REPO / "sophia" / "offline" / "infracost-0.2.schema.json").read_text()
+)
+
+
+def infracost(stdout: str) -> dict[str, Any]:
+    """The `--json` document, checked against Infracost's format."""
+    data: dict[str, Any] = json.loads(stdout)
+    Draft7Validator(INFRACOST_SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER).validate(data)
+    return data
+
+
+def violations(data: dict[str, Any], level: str = "mandatory") -> list[dict[str, Any]]:
+    """Policy violations, where the Infracost format keeps them: the project's diagnostics."""
+    kind = "errors" if level == "mandatory" else "warnings"
+    found = data["projects"][0]["metadata"].get(kind, [])
+    return [{**d["data"], "message": d["message"]} for d in found if "policyName" in d["data"]]
 
 
 def preview(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -62,12 +79,10 @@ def test_sophia_yaml_is_clean() -> None:
 def test_specs_that_break_a_mandatory_rule_exit_1(spec: str, policy: str, fragment: str) -> None:
     result = preview(SPECS / spec, "--json")
     assert result.returncode == 1, result.stderr
-    data = json.loads(result.stdout)
-    Draft202012Validator(SCHEMA).validate(data)
-    mandatory = [v for v in data["policyViolations"] if v["enforcementLevel"] == "mandatory"]
+    mandatory = violations(infracost(result.stdout))
     assert {v["policyName"] for v in mandatory} == {policy}
+    assert {v["enforcementLevel"] for v in mandatory} == {"mandatory"}
     assert any(fragment in v["message"] for v in mandatory), mandatory
-    assert data["summary"]["passed"] is False
 
 
 def _program_with_misplaced_gpu_pod() -> None:
@@ -106,22 +121,38 @@ def test_gpu_placement_through_the_same_engine() -> None:
     assert len(placement) == 3  # runtime class, node selector, toleration
 
 
-def test_json_output_matches_its_schema() -> None:
+def test_json_is_infracosts_format() -> None:
     result = preview(SPEC, "--json")
     assert result.returncode == 0
-    data = json.loads(result.stdout)
-    Draft202012Validator(SCHEMA).validate(data)
-    assert data["totalMonthlyCost"] == "547.50"
-    assert data["budgetMonthlyCost"] == "1000.00"
-    assert data["pastTotalMonthlyCost"] is None and data["diff"] is None
-    assert data["summary"] == {
-        "resources": 33,
-        "mandatoryViolations": 0,
-        "advisoryViolations": 0,
-        "passed": True,
-    }
-    assert data["resourceCounts"]["kubernetes:apps/v1:Deployment"] == 4
-    assert [h["instanceType"] for h in data["hosts"]] == ["gpu_1x_a10"]
+    data = infracost(result.stdout)
+    assert data["version"] == "0.2" and data["currency"] == "USD"
+    assert data["metadata"]["infracostCommand"] == "breakdown"
+    assert (data["totalHourlyCost"], data["totalMonthlyCost"]) == ("0.75", "547.50")
+    assert data["pastTotalMonthlyCost"] is None and data["diffTotalMonthlyCost"] is None
+    (project,) = data["projects"]
+    assert project["name"] == "sophia-ai/prod"
+    assert project["metadata"] == {"path": str(SPEC), "type": "sophia_spec"}  # no violation
+    assert project["pastBreakdown"] is None and project["diff"] is None
+    (host,) = project["breakdown"]["resources"]
+    assert host["name"] == "lambda_cloud_instance.gpu-a10"
+    assert host["metadata"]["urn"].endswith(
+        "$pulumi-python:dynamic/lambda:Instance::gpu-a10-instance"
+    )
+    assert host["costComponents"] == [
+        {
+            "name": "Instance usage (gpu_1x_a10, 1× a10)",
+            "unit": "hours",
+            "hourlyQuantity": "1",
+            "monthlyQuantity": "730.00",
+            "price": "0.75",
+            "hourlyCost": "0.75",
+            "monthlyCost": "547.50",
+            "priceNotFound": False,
+        }
+    ]
+    summary = data["summary"]
+    assert summary["totalDetectedResources"] == len(project["breakdown"]["freeResources"]) + 1
+    assert summary["noPriceResourceCounts"]["kubernetes:apps/v1:Deployment"] == 4
 
 
 def test_base_shows_the_cost_delta_and_the_changes(tmp_path: Path) -> None:
@@ -139,19 +170,25 @@ def test_base_shows_the_cost_delta_and_the_changes(tmp_path: Path) -> None:
     comment = tmp_path / "comment.md"
     result = preview(current, "--json", "--base", SPEC, "--comment", comment)
     assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    Draft202012Validator(SCHEMA).validate(data)
+    data = infracost(result.stdout)
+    assert data["metadata"]["infracostCommand"] == "diff"
     assert (
         data["pastTotalMonthlyCost"],
         data["totalMonthlyCost"],
         data["diffTotalMonthlyCost"],
     ) == ("547.50", "1489.20", "941.70")
-    added = {u.rsplit("::", 1)[-1] for u in data["diff"]["added"]}
-    assert added == {"gpu-a100", "gpu-a100-instance", "gpu-a100-bootstrap"}
-    assert data["diff"]["removed"] == []
+    (project,) = data["projects"]
+    assert [r["name"] for r in project["diff"]["resources"]] == ["lambda_cloud_instance.gpu-a100"]
+    listed = project["breakdown"]["resources"] + project["breakdown"]["freeResources"]
+    created = {r["name"] for r in listed if r["metadata"].get("operation") == "create"}
+    assert created == {
+        "lambda_cloud_instance.gpu-a100",
+        "command:remote:Command.gpu-a100-bootstrap",
+    }
+    assert all(r["metadata"].get("operation") in (None, "create") for r in listed)
     text = comment.read_text()
     assert text.startswith("## Monthly cost will increase by $942 (+172%)")
-    assert "| Monthly cost (USD) | 547.50 | 1,489.20 | +941.70 (+172%) |" in text
+    assert "| sophia-ai/prod | $547.50 | $1,489.20 | +941.70 (+172%) | +2 ~0 -/+0 -0 |" in text
 
 
 def test_base_from_git() -> None:
@@ -159,9 +196,9 @@ def test_base_from_git() -> None:
         pytest.fail("the tests run from a git checkout (CI clones the repository)")
     result = preview(SPEC, "--json", "--base", "git:HEAD:specs/sophia.yaml")
     assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    data = infracost(result.stdout)
     assert data["diffTotalMonthlyCost"] == "0.00"
-    assert data["diff"]["added"] == data["diff"]["removed"] == []
+    assert data["projects"][0]["diff"]["resources"] == []
 
 
 @pytest.mark.parametrize(
@@ -188,9 +225,7 @@ def test_policy_config_file_changes_the_verdict(tmp_path: Path) -> None:
     config.write_text(json.dumps({"monthly-budget": {"monthlyBudgetUsd": 100}}))
     result = preview(SPEC, "--json", "--policy-config", config)
     assert result.returncode == 1
-    assert "monthly-budget" in {
-        v["policyName"] for v in json.loads(result.stdout)["policyViolations"]
-    }
+    assert "monthly-budget" in {v["policyName"] for v in violations(infracost(result.stdout))}
     config.write_text(json.dumps({"all": "advisory", "monthly-budget": {"monthlyBudgetUsd": 100}}))
     assert preview(SPEC, "--policy-config", config).returncode == 0
 
@@ -206,5 +241,5 @@ def test_invalid_spec_exits_2(tmp_path: Path) -> None:
 def test_staging_stack(tmp_path: Path) -> None:
     result = preview(SPEC, "--stack", "staging", "--json")
     assert result.returncode == 0
-    data = json.loads(result.stdout)
-    assert data["stack"] == "staging" and data["budgetMonthlyCost"] == "700.00"
+    data = infracost(result.stdout)
+    assert data["projects"][0]["name"] == "sophia-ai/staging"
