@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from .errors import InvalidSpecError, SpecError, did_you_mean, quoted_list
 from .model import Platform
-from .schema import schema_errors
+from .schema import offending_fields, schema_errors
 from .semantics import semantic_errors
 from .source import SpecDocument, read_document
 from .stacks import apply_stack
@@ -68,7 +68,7 @@ def validate_document(document: SpecDocument, path: Path, stack: str | None = No
 def _check(document: SpecDocument) -> tuple[Platform | None, list[SpecError]]:
     errors = schema_errors(document)
     if errors:
-        return None, errors
+        return None, errors + _beyond_the_schema(document)
     try:
         platform = Platform.model_validate(document.data)
     except ValidationError as exc:
@@ -76,6 +76,27 @@ def _check(document: SpecDocument) -> tuple[Platform | None, list[SpecError]]:
             document.error(tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)
         ]
     return platform, semantic_errors(platform, document)
+
+
+def _beyond_the_schema(document: SpecDocument) -> list[SpecError]:
+    """Cross-reference problems of the rest of a file the schema refused parts of: the refused
+    fields are set aside, so a typo and a wrong reference are reported in the same run."""
+    refused, defaulted = offending_fields(document)
+    if not refused:
+        return []
+    rest = document.without(refused)
+    if schema_errors(rest):
+        return []  # what is left is not a platform either: the schema's errors say enough
+    try:
+        platform = Platform.model_validate(rest.data)
+    except ValidationError:
+        return []
+    silent = {document.display_path(p) for p in defaulted}
+    return [
+        e
+        for e in semantic_errors(platform, rest)
+        if not any(e.path == s or e.path.startswith((f"{s}.", f"{s}[")) for s in silent)
+    ]
 
 
 def _in_stack(error: SpecError, stack: str) -> SpecError:

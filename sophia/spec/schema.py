@@ -83,6 +83,33 @@ def schema_errors(document: SpecDocument) -> list[SpecError]:
     return errors
 
 
+def offending_fields(document: SpecDocument) -> tuple[list[FieldPath], list[FieldPath]]:
+    """The mapping fields the schema refuses (an unknown key, a value of the wrong shape) —
+    what to set aside so the later layers can still check the rest of the file — and the
+    fields whose value is then only a default (the refused ones, and the field a misspelt key
+    meant): nothing is to be said about those. Empty when nothing can be set aside safely."""
+    refused: list[FieldPath] = []
+    defaulted: list[FieldPath] = []
+    for error in _validator().iter_errors(document.data):
+        path: FieldPath = tuple(error.absolute_path)
+        rule, _, schema = _parts(error)
+        if "propertyNames" in error.schema_path:
+            return [], []  # a refused name: setting it aside would make its references unknown
+        if rule == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = list(schema.get("properties", {}))
+            for key in error.instance:
+                if key not in allowed:
+                    refused.append((*path, key))
+                    meant = did_you_mean(key, allowed)
+                    if meant:
+                        defaulted.append((*path, meant.split("'")[1]))
+        elif path and isinstance(path[-1], str):
+            refused.append(path)
+        else:
+            return [], []  # a list item or the whole file: nothing sensible to set aside
+    return refused, [*refused, *defaulted]
+
+
 _TYPE_NAMES = {
     "object": "a mapping",
     "array": "a list",

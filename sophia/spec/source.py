@@ -7,7 +7,8 @@ duplicate keys, custom tags, alias bombs, absurd nesting and size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,21 @@ class SpecDocument:
     def error(self, path: FieldPath, message: str) -> SpecError:
         where = self.locate(path)
         return SpecError(self.file, where.line, where.column, self.display_path(path), message)
+
+    def without(self, paths: Iterable[FieldPath]) -> SpecDocument:
+        """A copy with the mapping fields at `paths` removed (locations of the rest kept)."""
+        data = copy.deepcopy(self.data)
+        removed = list(paths)
+        for path in removed:
+            parent = SpecDocument(self.file, data).get(path[:-1])
+            if isinstance(parent, dict):
+                parent.pop(path[-1], None)
+        locations = {
+            where: loc
+            for where, loc in self.locations.items()
+            if not any(where[: len(r)] == r for r in removed)
+        }
+        return SpecDocument(self.file, data, locations)
 
     def get(self, path: FieldPath) -> Any:
         node = self.data

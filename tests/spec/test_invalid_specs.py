@@ -6,6 +6,7 @@ loader must report, in file order — all problems in one run, not just the firs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -384,3 +385,44 @@ def test_unknown_stack_is_named_with_a_suggestion() -> None:
     assert [str(e) for e in raised.value.errors] == [
         f"{BASE}:31:1: stacks: no stack 'stagign' here (did you mean 'staging'?); stacks: 'staging'"
     ]
+
+
+def test_schema_and_cross_reference_problems_are_reported_together(
+    write_spec: Callable[[str | bytes, str], Path],
+) -> None:
+    """The README's example: a typo the schema refuses and a GPU no host has, in one run."""
+    path = write_spec(
+        "apiVersion: sophia.ai/v1\n"
+        "kind: Platform\n"
+        "metadata: {name: sophia-ai}\n"
+        "budget: {monthlyUsd: 1000}\n"
+        "hosts:\n"
+        "  - {name: gpu-a10, instanceType: gpu_1x_a10, region: us-west-1, sshKeys: [deploy]}\n"
+        "services:\n"
+        "  - name: api\n"
+        "    image: ghcr.io/sophia-ai/api:1.0\n"
+        "    replicsa: 2\n"
+        "    host: gpu-a10\n"
+        "    gpu: {count: 1, type: h100}\n",
+        "spec.yaml",
+    )
+    with pytest.raises(InvalidSpecError) as caught:
+        load_spec(path)
+    assert [str(e).split(": ", 1)[1] for e in caught.value.errors] == [
+        "services[api].replicsa: unknown field 'replicsa' (did you mean 'replicas'?)",
+        "services[api].gpu.type: host 'gpu-a10' has no 'h100' GPU (hosts: gpu-a10 (a10))",
+    ]
+
+
+def test_a_refused_list_item_does_not_invent_reference_errors(
+    write_spec: Callable[[str | bytes, str], Path],
+) -> None:
+    """Where nothing can be set aside safely (a bad list item), only the schema speaks."""
+    path = write_spec(
+        "apiVersion: sophia.ai/v1\nkind: Platform\nmetadata: {name: x}\n"
+        "budget: {monthlyUsd: 10}\nservices: [7]\n",
+        "spec.yaml",
+    )
+    with pytest.raises(InvalidSpecError) as caught:
+        load_spec(path)
+    assert len(caught.value.errors) == 1
