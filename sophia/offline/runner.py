@@ -7,6 +7,7 @@ monitor stands in for the engine. Each registration is kept in the engine's wire
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import zlib
 from collections.abc import Callable, Iterator
@@ -16,10 +17,8 @@ from typing import Any, TypeVar
 
 import pulumi
 from google.protobuf import json_format, struct_pb2
-from pulumi.runtime import settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from components.catalog import load_catalog
 from components.gpu_host import KUBECONFIG_PATH, NODE_TOKEN_PATH
@@ -172,11 +171,11 @@ def run_under_mocks(
     ensure_event_loop()
     mocks = PreviewMocks()
     monitor = _RecordingMonitor(mocks, PROJECT, stack)
-    settings.reset_options(project=PROJECT, stack=stack, preview=True)
     set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
     result: list[T] = []
+    loop = asyncio.get_event_loop_policy().get_event_loop()
     with _fewer_collections():
-        _sync_await(run_pulumi_func(lambda: result.append(program())))
+        loop.run_until_complete(run_pulumi_func(lambda: result.append(program())))
     return monitor.recorded, result[0]
 
 

@@ -31,3 +31,10 @@ def test_the_check_catches_a_broken_workflow(tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 1
+
+
+def test_the_real_preview_enforces_the_specs_policy_config() -> None:
+    """The pack's config comes from the spec, as for `sophia preview`; never a fixed file."""
+    text = (REPO / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8")
+    assert "sophia policy-config specs/sophia.yaml --stack prod --out policy-config.json" in text
+    assert "policyPackConfigs: policy-config.json" in text
