@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from .errors import InvalidSpecError, SpecError, did_you_mean, quoted_list
-from .model import Platform
+from .model import PATTERN_HINTS, Platform
 from .schema import offending_fields, schema_errors
 from .semantics import semantic_errors
 from .source import SpecDocument, read_document
@@ -73,7 +74,8 @@ def _check(document: SpecDocument) -> tuple[Platform | None, list[SpecError]]:
         platform = Platform.model_validate(document.data)
     except ValidationError as exc:
         return None, [
-            document.error(tuple(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)
+            document.error(tuple(e["loc"]), _model_message(e))
+            for e in exc.errors(include_url=False)
         ]
     return platform, semantic_errors(platform, document)
 
@@ -97,6 +99,16 @@ def _beyond_the_schema(document: SpecDocument) -> list[SpecError]:
         for e in semantic_errors(platform, rest)
         if not any(e.path == s or e.path.startswith((f"{s}.", f"{s}[")) for s in silent)
     ]
+
+
+def _model_message(error: Any) -> str:
+    """pydantic's message, with the spec's own sentence for a pattern it names."""
+    if error.get("type") == "string_pattern_mismatch":
+        pattern = str((error.get("ctx") or {}).get("pattern", ""))
+        if pattern in PATTERN_HINTS:
+            return f"{PATTERN_HINTS[pattern]}; got {error.get('input')!r}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
 
 
 def _in_stack(error: SpecError, stack: str) -> SpecError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,6 +19,8 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
+
+from .quantities import memory_bytes
 
 API_VERSION = "sophia.ai/v1"
 KIND = "Platform"
@@ -28,13 +31,22 @@ PORT_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 GROUP_NAME = r"^[a-z][a-z0-9_]*$"
 CREDENTIAL_KEY = r"^[A-Z][A-Z0-9_]*$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-CPU_QUANTITY = r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$"
-MEMORY_QUANTITY = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"
+CPU_QUANTITY = r"^([0-9]{1,9}m|[0-9]{1,6}(\.[0-9]{1,3})?)$"
+MEMORY_QUANTITY = r"^[0-9]{1,15}(\.[0-9]{1,6})?(Ki|Mi|Gi|Ti|k|M|G|T)?$"
 INSTANCE_TYPE = r"^gpu_[0-9]+x_[a-z0-9_]+$"
 K3S_VERSION = r"^v[0-9]+\.[0-9]+\.[0-9]+\+k3s[0-9]+$"
 LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 ESC_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 HTTP_PATH = r"^/\S*$"
+# Docker's image reference grammar (distribution/reference): [domain/]path[:tag][@digest].
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?"
+_PATH = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = (
+    rf"^(?:{_DOMAIN}/)?{_PATH}(?:/{_PATH})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
+)
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 
 PATTERN_HINTS: dict[str, str] = {
     DNS_LABEL: "must be a DNS-1123 label: lowercase letters, digits and '-', "
@@ -44,8 +56,14 @@ PATTERN_HINTS: dict[str, str] = {
     CREDENTIAL_KEY: "must be an upper-case environment variable name (e.g. 'OPENROUTER_API_KEY')",
     ENV_NAME: "must be an environment variable name: letters, digits and '_', not starting "
     "with a digit",
-    CPU_QUANTITY: "must be a Kubernetes CPU quantity such as '500m', '1' or '2.5'",
+    CPU_QUANTITY: "must be a Kubernetes CPU quantity such as '500m', '1' or '2.5' "
+    "(at most 999999 cores)",
     MEMORY_QUANTITY: "must be a Kubernetes memory quantity such as '512Mi', '4Gi' or '1G'",
+    IMAGE_REFERENCE: "must be an image reference such as 'ghcr.io/sophia-ai/api:1.4.2' "
+    "(lowercase repository, an optional :tag and @sha256:digest, no spaces or control "
+    "characters)",
+    LABEL_VALUE: "must be a Kubernetes label value: at most 63 letters, digits, '-', '_' and "
+    "'.', starting and ending with a letter or digit",
     INSTANCE_TYPE: "must be a Lambda Cloud instance type such as 'gpu_1x_a10' "
     "(see `sophia catalog`)",
     K3S_VERSION: "must be a k3s release such as 'v1.30.6+k3s1'",
@@ -60,6 +78,8 @@ CredentialKey = Annotated[str, StringConstraints(pattern=CREDENTIAL_KEY, max_len
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME, max_length=128)]
 LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY, max_length=253)]
 EscName = Annotated[str, StringConstraints(pattern=ESC_NAME, max_length=100)]
+ImageReference = Annotated[str, StringConstraints(pattern=IMAGE_REFERENCE, max_length=512)]
+LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE, max_length=63)]
 Region = Literal[
     "asia-northeast-1",
     "asia-northeast-2",
@@ -109,10 +129,20 @@ CpuQuantity = Annotated[
     StringConstraints(pattern=CPU_QUANTITY),
     _quantity_schema(CPU_QUANTITY, "500m"),
 ]
+
+
+def _within_int64(quantity: str) -> str:
+    """Kubernetes stores a quantity in an int64: anything larger is refused by the API server."""
+    if memory_bytes(quantity) > 2**63 - 1:
+        raise ValueError(f"{quantity} is more than Kubernetes can store (8 EiB)")
+    return quantity
+
+
 MemoryQuantity = Annotated[
     str,
     BeforeValidator(_scalar_to_str),
     StringConstraints(pattern=MEMORY_QUANTITY),
+    AfterValidator(_within_int64),
     _quantity_schema(MEMORY_QUANTITY, "512Mi"),
 ]
 EnvValue = Annotated[
@@ -131,6 +161,7 @@ class SpecModel(BaseModel):
         populate_by_name=True,
         frozen=True,
         use_attribute_docstrings=True,
+        allow_inf_nan=False,  # .inf and .nan are YAML floats, but no budget or size
     )
 
 
@@ -147,7 +178,7 @@ class Metadata(SpecModel):
 
 
 class Budget(SpecModel):
-    monthly_usd: float = Field(gt=0)
+    monthly_usd: float = Field(gt=0, le=1_000_000_000)
     """Most the platform may cost per month in USD; the `monthly-budget` policy enforces it."""
     hours_per_month: float = Field(730, gt=0, le=744)
     """Hours of a month used for cost estimates (industry convention: 730)."""
@@ -233,7 +264,7 @@ class Host(SpecModel):
         "v1.30.6+k3s1", alias="k3sVersion"
     )
     """Pinned k3s release installed by the bootstrap."""
-    labels: dict[LabelKey, str] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Extra Kubernetes node labels (the bootstrap always adds `gpu-type`)."""
 
 
@@ -353,7 +384,7 @@ class ServiceSecrets(SpecModel):
 class Service(SpecModel):
     name: DnsLabel
     """Service name, unique in the spec; the Kubernetes Deployment and Service get it."""
-    image: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    image: ImageReference
     """Container image pinned by tag or digest, e.g. 'ghcr.io/sophia-ai/api:1.4.2'; with
     `build`, the name the built image is pushed as."""
     build: Build | None = None
@@ -437,12 +468,12 @@ class HostOverride(SpecModel):
         None, alias="k3sVersion"
     )
     """k3s release for this stack."""
-    labels: dict[LabelKey, str] | None = None
+    labels: dict[LabelKey, LabelValue] | None = None
     """Node labels merged over the base ones."""
 
 
 class ServiceOverride(SpecModel):
-    image: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+    image: ImageReference | None = None
     """Image for this stack."""
     replicas: int | None = Field(None, ge=0, le=100)
     """Replicas for this stack."""

@@ -8,6 +8,7 @@ duplicate keys, custom tags, alias bombs, absurd nesting and size.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,15 @@ def parse_document(raw: bytes | str, file: str) -> SpecDocument:
         ) from None
     except YAMLError as exc:
         raise fail(f"invalid YAML: {' '.join(str(exc).split())}") from None
+    except (ValueError, OverflowError) as exc:
+        # ruamel's scanner lets a few malformed escapes through as plain Python errors
+        # ("\UFFFFFFFF" is beyond Unicode): report them where the reader stopped.
+        bad = _beyond_unicode(text)
+        offset = bad.start() if bad else 0
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        what = f"escape {bad.group(0)} is beyond Unicode" if bad else _clip(str(exc))
+        raise fail(f"invalid YAML: {what}", line, column) from None
     if len(documents) != 1:
         raise fail(f"holds {len(documents)} YAML documents; a spec is exactly one")
     root = documents[0]
@@ -189,6 +199,29 @@ def parse_document(raw: bytes | str, file: str) -> SpecDocument:
     return SpecDocument(file, data, walker.locations)
 
 
+_LONG_ESCAPE = re.compile(r"\\U([0-9A-Fa-f]{8})")
+
+
+def _beyond_unicode(text: str) -> re.Match[str] | None:
+    """The first `\\U` escape above U+10FFFF (ruamel's scanner fails on it with a bare
+    OverflowError, without a position)."""
+    return next((m for m in _LONG_ESCAPE.finditer(text) if int(m.group(1), 16) > 0x10FFFF), None)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def unencodable(text: str) -> str | None:
+    """Why no later layer could carry this string (Kubernetes, gRPC, UTF-8 files), or None."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    for char in text:
+        if "\ud800" <= char <= "\udfff":
+            return f"contains a lone surrogate ({char!r}), which is not valid Unicode text"
+    return None
+
+
 def _compose_all(yaml: YAML, text: str) -> Iterator[Node]:
     yield from yaml.compose_all(text)
 
@@ -202,6 +235,8 @@ class _Walker:
         self.locations: dict[FieldPath, Location] = {(): Location(1, 1)}
         self.errors: list[SpecError] = []
         self.values = 0
+        self.merging: set[int] = set()
+        """Mappings being merged (`<<`) right now: one seen again is a merge into itself."""
 
     def at(self, node: Node, path: FieldPath, message: str) -> SpecError:
         shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
@@ -252,10 +287,20 @@ class _Walker:
                 continue
             sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
             for source in sources:
-                if isinstance(source, MappingNode):
-                    result.update(self.mapping(source, path, depth + 1))
-                else:
+                if not isinstance(source, MappingNode):
                     self.problem(source, path, "'<<' merges mappings only")
+                elif id(source) in self.merging or source is node:
+                    self.problem(source, path, "'<<' merges a mapping into itself")
+                elif depth + 1 > MAX_DEPTH:
+                    raise InvalidSpecError(
+                        [self.at(source, (), f"nesting is deeper than {MAX_DEPTH} levels")]
+                    )
+                else:
+                    self.merging.add(id(node))
+                    try:
+                        result.update(self.mapping(source, path, depth + 1))
+                    finally:
+                        self.merging.discard(id(node))
         first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -264,6 +309,10 @@ class _Walker:
                 self.problem(key_node, path, "a key must be a plain value, not a list or mapping")
                 continue
             key = str(key_node.value)
+            bad_key = unencodable(key)
+            if bad_key:
+                self.problem(key_node, path, f"a key {bad_key}")
+                continue
             if key in first_seen:
                 self.problem(
                     key_node,
@@ -284,4 +333,18 @@ class _Walker:
         if node.tag not in _PLAIN_TAGS:
             self.problem(node, path, f"unsupported YAML tag '{node.tag}'")
             return None
-        return self.yaml.constructor.construct_object(node, deep=True)
+        try:
+            value = self.yaml.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError, TypeError, YAMLError):
+            # e.g. `!!int abc`, or an integer of more digits than Python converts
+            tag = str(node.tag).rsplit(":", 1)[-1]
+            text = str(node.value)
+            shown = f"a value of {len(text)} characters" if len(text) > 40 else repr(text)
+            self.problem(node, path, f"{shown} is not a valid {tag}")
+            return None
+        if isinstance(value, str):
+            problem = unencodable(value)
+            if problem:
+                self.problem(node, path, problem)
+                return None
+        return value

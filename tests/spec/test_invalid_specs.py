@@ -147,7 +147,7 @@ CASES = [
         21,
         "    image: 'ghcr.io/Acme/API:1.0'",
         [
-            "21:5: services[api].image: 'ghcr.io/Acme/API:1.0' is not a valid image reference (registry/repository:tag)"
+            "21:5: services[api].image: must be an image reference such as 'ghcr.io/sophia-ai/api:1.4.2' (lowercase repository, an optional :tag and @sha256:digest, no spaces or control characters); got 'ghcr.io/Acme/API:1.0' (a string)"
         ],
     ),
     Case(
@@ -293,7 +293,7 @@ CASES = [
         30,
         "    resources: {limits: {cpu: lots}}",
         [
-            "30:26: services[api].resources.limits.cpu: must be a Kubernetes CPU quantity such as '500m', '1' or '2.5'; got 'lots' (a string)"
+            "30:26: services[api].resources.limits.cpu: must be a Kubernetes CPU quantity such as '500m', '1' or '2.5' (at most 999999 cores); got 'lots' (a string)"
         ],
     ),
     Case(
