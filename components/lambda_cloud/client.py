@@ -23,8 +23,14 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from .errors import LambdaApiError, RateLimitedError, ServerError, error_from_response
-from .models import Instance, InstanceTypeOffer, SshKey
+from .errors import (
+    MalformedResponseError,
+    RateLimitedError,
+    ServerError,
+    error_from_response,
+    retry_after_seconds,
+)
+from .models import Instance, InstanceTypeOffer, SshKey, parse
 
 DEFAULT_BASE_URL = "https://cloud.lambda.ai/api/v1"
 log = logging.getLogger("sophia.lambda_cloud")
@@ -79,12 +85,11 @@ class _BearerAuth(httpx.Auth):
         yield request
 
 
-def _retryable(exc: BaseException, may_repeat: bool) -> bool:
-    if isinstance(exc, RateLimitedError):
+def _retryable(exc: BaseException) -> bool:
+    """Worth another try of an idempotent request (a launch is never repeated here)."""
+    if isinstance(exc, RateLimitedError | ServerError | MalformedResponseError):
         return True
-    if isinstance(exc, LambdaConnectionError):
-        return may_repeat or not exc.sent
-    return may_repeat and isinstance(exc, ServerError)
+    return isinstance(exc, LambdaConnectionError)
 
 
 def _log_retry(state: RetryCallState) -> None:
@@ -136,24 +141,37 @@ class LambdaCloudClient:
 
     # --- transport ---
 
-    def _request(self, method: str, path: str, body: Any = None, *, may_repeat: bool = True) -> Any:
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        """An idempotent request: retried on 429 (after Retry-After), 5xx, an unreadable answer
+        or a connection failure, with exponential backoff and jitter."""
+        backoff = wait_exponential_jitter(
+            multiplier=self.retry.initial_seconds,
+            max=self.retry.max_seconds,
+            jitter=self.retry.jitter_seconds,
+        )
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            asked = error.retry_after if isinstance(error, RateLimitedError) else None
+            computed = float(backoff(state))
+            if asked is None:
+                return computed
+            return min(max(asked, computed), self.retry.max_seconds)
+
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self.retry.initial_seconds,
-                max=self.retry.max_seconds,
-                jitter=self.retry.jitter_seconds,
-            ),
-            retry=retry_if_exception(lambda e: _retryable(e, may_repeat)),
+            wait=wait,
+            retry=retry_if_exception(_retryable),
             before_sleep=_log_retry,
             reraise=True,
         )
         for attempt in retrying:
             with attempt:
-                return self._once(method, path, body)
+                return self.send_once(method, path, body)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
-    def _once(self, method: str, path: str, body: Any) -> Any:
+    def send_once(self, method: str, path: str, body: Any = None) -> Any:
+        """One request, no retry: its `data`, or a typed error (the status tells which)."""
         try:
             response = self._http.request(method, path.lstrip("/"), json=body)
         except httpx.TransportError as exc:
@@ -162,15 +180,29 @@ class LambdaCloudClient:
             payload = response.json() if response.content else None
         except ValueError:
             payload = None
+            readable = False
+        else:
+            readable = True
         if response.status_code >= 400:
-            raise error_from_response(response.status_code, payload)
-        return payload.get("data") if isinstance(payload, dict) else payload
+            error = error_from_response(response.status_code, payload)
+            if isinstance(error, RateLimitedError):
+                error.retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            raise error
+        if not readable or not isinstance(payload, dict) or "data" not in payload:
+            raise MalformedResponseError(
+                response.status_code, f"{method} {path} answered without a readable `data`"
+            )
+        return payload["data"]
 
     # --- instance types ---
 
     def instance_types(self) -> dict[str, InstanceTypeOffer]:
-        data = self._request("GET", "/instance-types") or {}
-        return {name: InstanceTypeOffer.from_api(name, entry) for name, entry in data.items()}
+        data = self._request("GET", "/instance-types")
+        return parse(
+            "instance types",
+            data,
+            lambda d: {name: InstanceTypeOffer.from_api(name, entry) for name, entry in d.items()},
+        )
 
     # --- instances ---
 
@@ -184,7 +216,8 @@ class LambdaCloudClient:
         file_system_names: Sequence[str] = (),
         tags: Iterable[tuple[str, str]] = (),
     ) -> str:
-        """Launch one instance and return its id. Not repeated where it may have arrived."""
+        """Launch one instance and return its id: one request, never repeated here (whether an
+        ambiguous answer launched something is for the caller to find out: `launch.py`)."""
         body: dict[str, Any] = {
             "name": name,
             "instance_type_name": instance_type_name,
@@ -196,37 +229,45 @@ class LambdaCloudClient:
         tag_list = [{"key": k, "value": v} for k, v in tags]
         if tag_list:
             body["tags"] = tag_list
-        data = self._request("POST", "/instance-operations/launch", body, may_repeat=False)
-        ids = data.get("instance_ids") if isinstance(data, dict) else None
-        if not ids:
-            raise LambdaApiError(200, "sophia/no-instance-id", "launch answered without an id")
-        return str(ids[0])
+        data = self.send_once("POST", "/instance-operations/launch", body)
+        return parse("the launched instance's id", data, lambda d: str(d["instance_ids"][0]))
 
     def get_instance(self, instance_id: str) -> Instance:
-        return Instance.from_api(self._request("GET", f"/instances/{instance_id}"))
+        data = self._request("GET", f"/instances/{instance_id}")
+        return parse("an instance", data, Instance.from_api)
 
     def list_instances(self) -> list[Instance]:
-        return [Instance.from_api(i) for i in self._request("GET", "/instances") or []]
+        data = self._request("GET", "/instances")
+        return parse("the instance list", data, lambda d: [Instance.from_api(i) for i in d])
 
     def rename_instance(self, instance_id: str, name: str) -> Instance:
-        return Instance.from_api(self._request("POST", f"/instances/{instance_id}", {"name": name}))
+        data = self._request("POST", f"/instances/{instance_id}", {"name": name})
+        return parse("the renamed instance", data, Instance.from_api)
 
     def terminate(self, instance_ids: Sequence[str]) -> list[Instance]:
         data = self._request(
             "POST", "/instance-operations/terminate", {"instance_ids": list(instance_ids)}
         )
-        return [Instance.from_api(i) for i in (data or {}).get("terminated_instances", [])]
+        return parse(
+            "the terminated instances",
+            data,
+            lambda d: [Instance.from_api(i) for i in d["terminated_instances"]],
+        )
 
     # --- SSH keys ---
 
     def list_ssh_keys(self) -> list[SshKey]:
-        return [SshKey.from_api(k) for k in self._request("GET", "/ssh-keys") or []]
+        data = self._request("GET", "/ssh-keys")
+        return parse("the SSH key list", data, lambda d: [SshKey.from_api(k) for k in d])
 
     def add_ssh_key(self, name: str, public_key: str) -> SshKey:
-        data = self._request(
-            "POST", "/ssh-keys", {"name": name, "public_key": public_key}, may_repeat=False
-        )
-        return SshKey.from_api(data)
+        """Register a key: one request (a repeat after a lost answer would be a duplicate);
+        the caller looks the key up by name where the outcome is unknown."""
+        data = self.send_once("POST", "/ssh-keys", {"name": name, "public_key": public_key})
+        return parse("the added SSH key", data, SshKey.from_api)
 
     def delete_ssh_key(self, key_id: str) -> None:
+        """Delete a key; one already gone is no error (the API answers 400 for it)."""
+        if not any(k.id == key_id for k in self.list_ssh_keys()):
+            return
         self._request("DELETE", f"/ssh-keys/{key_id}")

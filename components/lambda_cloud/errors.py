@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 
@@ -62,11 +64,25 @@ class QuotaExceededError(LambdaApiError):
 
 
 class RateLimitedError(LambdaApiError):
-    """HTTP 429; the body is undocumented."""
+    """HTTP 429; the body is undocumented. `retry_after`: the seconds the API asked to wait."""
+
+    retry_after: float | None = None
 
 
 class ServerError(LambdaApiError):
     """HTTP 5xx."""
+
+
+class MalformedResponseError(LambdaApiError):
+    """A success status whose body is not what the API documents (unreadable JSON, a missing
+    field, a wrong type): the request may have taken effect, its answer cannot be used."""
+
+    def __init__(self, status: int, what: str) -> None:
+        super().__init__(status, "sophia/malformed-response", what)
+
+
+class AmbiguousLaunchError(LambdaApiError):
+    """A launch whose outcome is unknown and whose instance did not show up in time."""
 
 
 _BY_CODE: dict[str, type[LambdaApiError]] = {
@@ -77,6 +93,23 @@ _BY_CODE: dict[str, type[LambdaApiError]] = {
     "instance-operations/launch/insufficient-capacity": InsufficientCapacityError,
     "global/quota-exceeded": QuotaExceededError,
 }
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` in seconds (it is a number of seconds or an HTTP date); None if unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def error_from_response(status: int, body: Any) -> LambdaApiError:

@@ -1,11 +1,29 @@
-"""Typed views of the API's payloads; unknown fields are ignored, optional ones tolerated."""
+"""Typed views of the API's payloads; unknown fields are ignored, optional ones tolerated.
+
+A payload without a required field, or with one of the wrong type, raises
+`MalformedResponseError` naming what is wrong — never a bare KeyError or AttributeError.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..catalog import InstanceType
+from .errors import MalformedResponseError
+
+T = TypeVar("T")
+
+
+def parse(kind: str, data: Any, build: Callable[[Any], T]) -> T:
+    """`build(data)`, or a typed error saying which payload could not be read and why."""
+    try:
+        return build(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MalformedResponseError(
+            200, f"{kind} in the answer cannot be read ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

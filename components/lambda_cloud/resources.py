@@ -6,7 +6,6 @@ key travels as a secret input with every call instead (and `ApiKey` refuses to b
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +23,14 @@ from pulumi.dynamic import (
 
 from ..catalog import load_catalog
 from .client import LambdaCloudClient, LambdaConnectionError, RetryPolicy
-from .errors import InsufficientCapacityError, NotFoundError, ServerError
-from .models import Instance
+from .errors import InsufficientCapacityError, LambdaApiError, NotFoundError
+from .launch import UNHEALTHY, Launcher, LaunchPolicy, LaunchRequest, is_ambiguous
+from .models import Instance, SshKey
 
 INSTANCE_TYPE = "pulumi-python:dynamic/lambda:Instance"
 REPLACE_ON = ("instance_type_name", "region_name", "ssh_key_names", "file_system_names")
+MAX_NAME_LENGTH = 64
+"""Lambda's limit on instance names (InstanceLaunchRequest.name in its OpenAPI document)."""
 _OUTPUTS = ("instance_id", "ip", "private_ip", "status", "gpu_count", "price_cents_per_hour")
 
 
@@ -39,11 +41,15 @@ def _client(props: dict[str, Any], retry: RetryPolicy) -> LambdaCloudClient:
 
 
 class LambdaInstanceProvider(ResourceProvider):
-    """CRUD for one Lambda Cloud instance, found by its stack-unique name."""
+    """CRUD for one Lambda Cloud instance, found by its stack-unique name, launched exactly
+    once (launch.py says how ambiguous answers and unhealthy instances are handled)."""
 
-    def __init__(self, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, retry: RetryPolicy | None = None, launch: LaunchPolicy | None = None
+    ) -> None:
         super().__init__()
         self.retry = retry or RetryPolicy()
+        self.launch = launch
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         catalog = load_catalog()
@@ -61,14 +67,31 @@ class LambdaInstanceProvider(ResourceProvider):
             failures.append(
                 CheckFailure("ssh_key_names", "Lambda takes exactly one SSH key name at launch")
             )
+        name = news.get("name")
+        if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
+            failures.append(
+                CheckFailure(
+                    "name", f"Lambda instance names are at most {MAX_NAME_LENGTH} characters"
+                )
+            )
         return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         with _client(props, self.retry) as client:
-            instance = self._find(client, props["name"])
-            if instance is None:
-                instance = self._launch(client, props)
-            ready = self._wait_until_active(client, instance.id, props)
+            self._check_capacity(client, props)
+            policy = self.launch or LaunchPolicy(
+                poll_seconds=float(props.get("poll_interval_seconds") or 10),
+                boot_timeout_seconds=float(props.get("boot_timeout_seconds") or 1200),
+            )
+            try:
+                ready = Launcher(client, policy).ensure_active(_launch_request(props))
+            except InsufficientCapacityError:
+                now = client.instance_types().get(props["instance_type_name"])
+                raise _no_capacity(
+                    props["instance_type_name"],
+                    props["region_name"],
+                    now.regions_with_capacity if now else (),
+                ) from None
         return CreateResult(ready.id, self._outputs(props, ready))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -83,6 +106,8 @@ class LambdaInstanceProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in REPLACE_ON if _normal(olds.get(k)) != _normal(news.get(k))]
+        if olds.get("status") in UNHEALTHY:
+            replaces.append("status")  # seen unhealthy by a refresh: replaced, never kept
         changed = replaces or [
             k
             for k in news
@@ -111,55 +136,12 @@ class LambdaInstanceProvider(ResourceProvider):
     # --- helpers ---
 
     @staticmethod
-    def _find(client: LambdaCloudClient, name: str) -> Instance | None:
-        return next((i for i in client.list_instances() if i.name == name and not i.is_gone), None)
-
-    def _launch(self, client: LambdaCloudClient, props: dict[str, Any]) -> Instance:
+    def _check_capacity(client: LambdaCloudClient, props: dict[str, Any]) -> None:
+        """A capacity miss is found before it spends the launch rate limit (as SkyPilot does)."""
         itype, region = props["instance_type_name"], props["region_name"]
-        offers = client.instance_types()
-        offer = offers.get(itype)
+        offer = client.instance_types().get(itype)
         if offer is not None and region not in offer.regions_with_capacity:
             raise _no_capacity(itype, region, offer.regions_with_capacity)
-        try:
-            instance_id = client.launch(
-                name=props["name"],
-                instance_type_name=itype,
-                region_name=region,
-                ssh_key_names=props["ssh_key_names"],
-                file_system_names=props.get("file_system_names") or (),
-            )
-        except InsufficientCapacityError:
-            now = client.instance_types().get(itype)
-            raise _no_capacity(itype, region, now.regions_with_capacity if now else ()) from None
-        except (LambdaConnectionError, ServerError):
-            # The launch may have been accepted before the failure: adopt it, never relaunch.
-            found = self._find(client, props["name"])
-            if found is None:
-                raise
-            return found
-        return client.get_instance(instance_id)
-
-    def _wait_until_active(
-        self, client: LambdaCloudClient, instance_id: str, props: dict[str, Any]
-    ) -> Instance:
-        timeout = float(props.get("boot_timeout_seconds") or 1200)
-        interval = float(props.get("poll_interval_seconds") or 10)
-        deadline = time.monotonic() + timeout
-        while True:
-            instance = client.get_instance(instance_id)
-            if instance.status == "active" and instance.ip:
-                return instance
-            if instance.is_gone or instance.status in ("unhealthy", "preempted"):
-                raise RuntimeError(
-                    f"Lambda instance {instance.name} ({instance_id}) is {instance.status}"
-                )
-            if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"Lambda instance {instance.name} ({instance_id}) is still {instance.status} "
-                    f"after {timeout:g} s; it is billed while it exists: run `pulumi up` again "
-                    "to adopt it, or destroy it"
-                )
-            time.sleep(interval)
 
     @staticmethod
     def _outputs(props: dict[str, Any], instance: Instance) -> dict[str, Any]:
@@ -172,6 +154,16 @@ class LambdaInstanceProvider(ResourceProvider):
             "gpu_count": instance.gpus,
             "price_cents_per_hour": instance.price_cents_per_hour,
         }
+
+
+def _launch_request(props: dict[str, Any]) -> LaunchRequest:
+    return LaunchRequest(
+        name=props["name"],
+        instance_type_name=props["instance_type_name"],
+        region_name=props["region_name"],
+        ssh_key_names=tuple(props["ssh_key_names"]),
+        file_system_names=tuple(props.get("file_system_names") or ()),
+    )
 
 
 def _normal(value: Any) -> Any:
@@ -257,8 +249,21 @@ class LambdaSshKeyProvider(ResourceProvider):
                 raise RuntimeError(
                     f"an SSH key named '{props['name']}' with another public key exists in Lambda"
                 )
-            key = same or client.add_ssh_key(props["name"], props["public_key"])
+            key = same or self._add(client, props["name"], props["public_key"])
         return CreateResult(key.id, {**props, "key_id": key.id})
+
+    @staticmethod
+    def _add(client: LambdaCloudClient, name: str, public_key: str) -> SshKey:
+        """Add once; an unclear answer is resolved by looking the key up, never by adding again."""
+        try:
+            return client.add_ssh_key(name, public_key)
+        except (LambdaApiError, LambdaConnectionError) as exc:
+            if not is_ambiguous(exc):
+                raise
+            found = next((k for k in client.list_ssh_keys() if k.name == name), None)
+            if found is None or found.public_key.strip() != public_key.strip():
+                raise
+            return found
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in ("name", "public_key") if olds.get(k) != news.get(k)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import pickle
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -164,6 +165,20 @@ def _fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextmanager
+def _pickler_restored() -> Iterator[None]:
+    """pulumi.dynamic's `serialize_provider` wraps `pickle._Pickler._batch_setitems` again on
+    every dynamic resource and never restores it: in a long-lived process (the MCP server, a
+    test session) the wrappers nest until RecursionError. Each run starts from the original."""
+    batch_setitems = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    save_dict = pickle._Pickler.save_dict  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        pickle._Pickler._batch_setitems = batch_setitems  # type: ignore[attr-defined]
+        pickle._Pickler.save_dict = save_dict  # type: ignore[attr-defined]
+
+
 def run_under_mocks(
     program: Callable[[], T], stack: str = "dev"
 ) -> tuple[list[RecordedResource], T]:
@@ -174,7 +189,7 @@ def run_under_mocks(
     set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
     result: list[T] = []
     loop = asyncio.get_event_loop_policy().get_event_loop()
-    with _fewer_collections():
+    with _fewer_collections(), _pickler_restored():
         loop.run_until_complete(run_pulumi_func(lambda: result.append(program())))
     return monitor.recorded, result[0]
 

@@ -9,6 +9,7 @@ launch was accepted, per-region capacity, and any key but the valid one is refus
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
@@ -21,16 +22,53 @@ from tests.fakes.loopback import LoopbackServer
 from tests.fakes.openapi_contract import request_errors, response_errors
 
 VALID_KEY = "secret_fake-lambda-key_0123456789abcdef"
+# Every PublicRegionCode of the OpenAPI document.
 REGION_NAMES = {
-    "us-west-1": "California, USA",
+    "europe-central-1": "Germany",
+    "asia-south-1": "India",
+    "australia-east-1": "Australia",
+    "me-west-1": "Israel",
+    "asia-northeast-1": "Tokyo, Japan",
+    "asia-northeast-2": "Seoul, South Korea",
     "us-east-1": "Virginia, USA",
+    "us-west-2": "Arizona, USA",
+    "us-west-1": "California, USA",
     "us-south-1": "Texas, USA",
+    "us-west-3": "Utah, USA",
     "us-midwest-1": "Illinois, USA",
+    "us-east-2": "Washington DC, USA",
+    "us-south-2": "North Texas, USA",
+    "us-south-3": "Central Texas, USA",
+    "us-east-3": "Virginia, USA",
+    "us-midwest-2": "Ohio, USA",
 }
+MAX_NAME_LENGTH = 64
 
 
 class ConnectionDropError(Exception):
     """Close the socket without an answer (the launch was accepted all the same)."""
+
+
+class UnreadableAnswer(Exception):  # noqa: N818 — a signal to the handler, not an error
+    """Answer 200 with a body that is not JSON (the launch was accepted all the same)."""
+
+
+def _basic(value: str) -> str:
+    return "Basic " + base64.b64encode(value.encode()).decode()
+
+
+# The OpenAPI document's security schemes: Bearer, and Basic with the key as user name
+# (`<key>:` base64-encoded) or as the whole credential.
+_ACCEPTED_AUTH = {f"Bearer {VALID_KEY}", _basic(f"{VALID_KEY}:"), f"Basic {VALID_KEY}"}
+
+
+def _take(state: Any, counter: str) -> bool:
+    """Use up one of a fault counter's occurrences; True when there was one."""
+    left = getattr(state, counter)
+    if left > 0:
+        setattr(state, counter, left - 1)
+        return True
+    return False
 
 
 @dataclass
@@ -42,8 +80,21 @@ class FakeState:
     capacity: dict[str, set[str]] = field(default_factory=dict)
     """Instance type → regions with capacity; types not listed have capacity in every region."""
     rate_limit_next: int = 0
+    retry_after: str | None = None
+    """The Retry-After header of those 429s."""
     server_errors_next: int = 0
     drop_after_launch_next: int = 0
+    # Launches that are carried out but answered badly (a lying or failing front end):
+    accepted_unreadable_next: int = 0
+    accepted_rate_limited_next: int = 0
+    accepted_server_error_next: int = 0
+    malformed_next: int = 0
+    """The next GET answers are 200 with a body missing required fields."""
+    list_lag: int = 0
+    """A new instance stays out of GET /instances for this many list calls (eventual consistency)."""
+    unhealthy_next: int = 0
+    """The next launched instances boot to `unhealthy` instead of `active`."""
+    hidden: dict[str, int] = field(default_factory=dict)
     launches: int = 0
     instances: dict[str, dict[str, Any]] = field(default_factory=dict)
     ssh_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -86,7 +137,7 @@ class FakeLambdaCloud(LoopbackServer):
         with self.lock:
             s = self.state
             s.requests.append((method, path))
-            if auth != f"Bearer {VALID_KEY}":
+            if auth not in _ACCEPTED_AUTH:
                 return _error(
                     401,
                     "global/invalid-api-key",
@@ -96,6 +147,9 @@ class FakeLambdaCloud(LoopbackServer):
             if s.rate_limit_next > 0:
                 s.rate_limit_next -= 1
                 return 429, None
+            if method == "GET" and s.malformed_next > 0:
+                s.malformed_next -= 1
+                return 200, {"data": [{"name": "no-id"}] if path == "/instances" else {"x": 1}}
             if s.server_errors_next > 0:
                 s.server_errors_next -= 1
                 return _error(500, "global/unknown", "An internal error occurred.")
@@ -156,7 +210,9 @@ class FakeLambdaCloud(LoopbackServer):
         s = self.state
         count = s.polls.get(instance["id"], 0) + 1
         s.polls[instance["id"]] = count
-        if instance["status"] == "booting" and count >= s.boot_polls:
+        if instance["status"] == "booting" and count >= s.boot_polls and instance.get("doomed"):
+            instance["status"] = "unhealthy"
+        elif instance["status"] == "booting" and count >= s.boot_polls:
             instance["status"] = "active"
             number = int(instance["id"][:4], 16) % 250 + 1
             instance["ip"] = f"198.51.100.{number}"
@@ -169,12 +225,18 @@ class FakeLambdaCloud(LoopbackServer):
             del s.instances[instance["id"]]
 
     def _public(self, instance: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in instance.items() if v is not None}
+        return {k: v for k, v in instance.items() if v is not None and k != "doomed"}
 
     def _list_instances(self, _body: Any) -> tuple[int, Any]:
-        for instance in list(self.state.instances.values()):
+        s = self.state
+        for instance in list(s.instances.values()):
             self._advance(instance)
-        return 200, {"data": [self._public(i) for i in self.state.instances.values()]}
+        for instance_id in list(s.hidden):
+            s.hidden[instance_id] -= 1
+            if s.hidden[instance_id] < 0:
+                del s.hidden[instance_id]
+        visible = [i for i in s.instances.values() if i["id"] not in s.hidden]
+        return 200, {"data": [self._public(i) for i in visible]}
 
     def _get_instance(self, _body: Any, **params: str) -> tuple[int, Any]:
         instance_id = params["id"]
@@ -203,10 +265,12 @@ class FakeLambdaCloud(LoopbackServer):
         known_keys = {k["name"] for k in s.ssh_keys.values()}
         if itype is None or region not in REGION_NAMES:
             return _error(400, "global/invalid-parameters", "Invalid instance type or region.")
-        if len(keys) != 1 or keys[0] not in known_keys:
-            return _error(
-                400, "global/invalid-parameters", "Exactly one existing SSH key name is required."
-            )
+        if len(str(body.get("name") or "")) > MAX_NAME_LENGTH:
+            return _error(400, "global/invalid-parameters", "Name must be 64 characters or fewer.")
+        if len(keys) != 1:
+            return _error(400, "global/invalid-parameters", "Exactly one SSH key name is required.")
+        if keys[0] not in known_keys:
+            return _error(404, "global/object-does-not-exist", f"SSH key {keys[0]} not found.")
         if region not in s.regions_with_capacity(itype.name):
             return _error(
                 400,
@@ -244,10 +308,18 @@ class FakeLambdaCloud(LoopbackServer):
             },
             "tags": body.get("tags", []),
             "is_reserved": False,
+            "doomed": _take(s, "unhealthy_next"),
         }
-        if s.drop_after_launch_next > 0:
-            s.drop_after_launch_next -= 1
+        if s.list_lag:
+            s.hidden[instance_id] = s.list_lag
+        if _take(s, "drop_after_launch_next"):
             raise ConnectionDropError
+        if _take(s, "accepted_unreadable_next"):
+            raise UnreadableAnswer
+        if _take(s, "accepted_rate_limited_next"):
+            return 429, None
+        if _take(s, "accepted_server_error_next"):
+            return _error(500, "global/unknown", "An internal error occurred.")
         return 200, {"data": {"instance_ids": [instance_id]}}
 
     def _terminate(self, body: Any) -> tuple[int, Any]:
@@ -270,17 +342,26 @@ class FakeLambdaCloud(LoopbackServer):
         if any(k["name"] == body.get("name") for k in self.state.ssh_keys.values()):
             return _error(400, "global/invalid-parameters", "An SSH key with that name exists.")
         key_id = uuid.uuid4().hex
-        self.state.ssh_keys[key_id] = {
+        generated = not body.get("public_key")
+        key = {
             "id": key_id,
             "name": body["name"],
-            "public_key": body["public_key"],
+            # Without a public key the API generates a pair and returns the private key once.
+            "public_key": f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5{key_id} generated"
+            if generated
+            else body["public_key"],
         }
-        return 200, {"data": self.state.ssh_keys[key_id]}
+        self.state.ssh_keys[key_id] = key
+        if generated:
+            private = f"-----BEGIN OPENSSH PRIVATE KEY-----\nfake-{key_id}\n-----END OPENSSH PRIVATE KEY-----\n"
+            return 200, {"data": {**key, "private_key": private}}
+        return 200, {"data": key}
 
     def _delete_key(self, _body: Any, **params: str) -> tuple[int, Any]:
         key_id = params["id"]
         if self.state.ssh_keys.pop(key_id, None) is None:
-            return _error(404, "global/object-does-not-exist", "Specified SSH key does not exist.")
+            # The document lists no 404 here: an unknown id is a bad parameter.
+            return _error(400, "global/invalid-parameters", "Specified SSH key does not exist.")
         return 200, {"data": {}}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -307,11 +388,21 @@ class FakeLambdaCloud(LoopbackServer):
                 except ConnectionDropError:
                     self.close_connection = True
                     return
-                data = json.dumps(payload).encode() if payload is not None else b"Too Many Requests"
+                except UnreadableAnswer:
+                    status, payload = 200, None
+                    data = b'{"data": {"instance_ids": ["'  # cut off mid-answer
+                else:
+                    data = (
+                        json.dumps(payload).encode()
+                        if payload is not None
+                        else b"Too Many Requests"
+                    )
                 self.send_response(status)
                 self.send_header(
                     "Content-Type", "application/json" if payload is not None else "text/plain"
                 )
+                if status == 429 and fake.state.retry_after is not None:
+                    self.send_header("Retry-After", fake.state.retry_after)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -40,8 +40,12 @@ def response_errors(method: str, template: str, status: int, body: Any) -> list[
     operation = _document()["paths"][f"/api/v1{template}"][method.lower()]
     responses = operation["responses"]
     key = str(status) if str(status) in responses else None
-    if key is None or "content" not in responses[key]:
-        return []  # undocumented answers (429, most 5xx) have no schema to follow
+    if key is None:
+        if status == 429 or status >= 500:
+            return []  # documented as undocumented: rate limits and server errors
+        return [f"status {status} is not one the document lists ({', '.join(responses)})"]
+    if "content" not in responses[key]:
+        return []
     pointer = _pointer(
         "paths",
         f"/api/v1{template}",
