@@ -7,7 +7,7 @@ key travels as a secret input with every call instead (and `ApiKey` refuses to b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -79,7 +79,9 @@ class LambdaInstanceProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         with _client(props, self.retry) as client:
             self._check_capacity(client, props)
-            policy = self.launch or LaunchPolicy(
+            # The resource's own boot timeout and poll interval win over the provider's policy.
+            policy = replace(
+                self.launch or LaunchPolicy(),
                 poll_seconds=float(props.get("poll_interval_seconds") or 10),
                 boot_timeout_seconds=float(props.get("boot_timeout_seconds") or 1200),
             )

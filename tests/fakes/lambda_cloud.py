@@ -270,7 +270,12 @@ class FakeLambdaCloud(LoopbackServer):
         if len(keys) != 1:
             return _error(400, "global/invalid-parameters", "Exactly one SSH key name is required.")
         if keys[0] not in known_keys:
-            return _error(404, "global/object-does-not-exist", f"SSH key {keys[0]} not found.")
+            return _error(
+                404,
+                "global/object-does-not-exist",
+                f"SSH key {keys[0]} not found.",
+                "Check the SSH key name (`GET /ssh-keys` lists them).",
+            )
         if region not in s.regions_with_capacity(itype.name):
             return _error(
                 400,

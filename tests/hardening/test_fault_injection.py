@@ -24,7 +24,7 @@ from tests.conftest import SPEC
 from tests.fakes.esc import VALID_TOKEN as ESC_TOKEN
 from tests.fakes.esc import FakeEsc, running_fake_esc
 from tests.fakes.lambda_cloud import FakeLambdaCloud, running_fake
-from tests.lambda_cloud.conftest import FAST_RETRY
+from tests.lambda_cloud.conftest import FAST_LAUNCH, FAST_RETRY
 from tests.lambda_cloud.test_instance_provider import props
 
 ROUNDS = 40
@@ -39,7 +39,7 @@ def lambda_fake() -> Iterator[FakeLambdaCloud]:
 
 def test_lambda_instances_survive_sustained_faults(lambda_fake: FakeLambdaCloud) -> None:
     rng = random.Random(20261125)
-    provider = LambdaInstanceProvider(retry=FAST_RETRY)
+    provider = LambdaInstanceProvider(retry=FAST_RETRY, launch=FAST_LAUNCH)
     names = [f"sophia-fuzz-{i}" for i in range(6)]
     outcomes: Counter[str] = Counter()
     created: dict[str, str] = {}

@@ -22,7 +22,7 @@ from components.lambda_cloud.resources import (
 )
 from sophia.offline.runner import run_under_mocks, unwrap_secrets
 from tests.fakes.lambda_cloud import VALID_KEY, FakeLambdaCloud
-from tests.lambda_cloud.conftest import FAST_RETRY
+from tests.lambda_cloud.conftest import FAST_LAUNCH, FAST_RETRY
 
 
 def props(fake: FakeLambdaCloud, **changes: Any) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def props(fake: FakeLambdaCloud, **changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def provider() -> LambdaInstanceProvider:
-    return LambdaInstanceProvider(retry=FAST_RETRY)
+    return LambdaInstanceProvider(retry=FAST_RETRY, launch=FAST_LAUNCH)
 
 
 def test_full_lifecycle(provider: LambdaInstanceProvider, fake: FakeLambdaCloud) -> None:
