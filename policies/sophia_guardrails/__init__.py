@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy, PolicyPack
 
-from . import cost, credentials, gpu, hygiene
+from . import cost, credentials, gpu, hygiene, readable, server
 
 PACK_NAME = "sophia-guardrails"
-POLICIES: list[Policy] = [*gpu.POLICIES, *cost.POLICIES, *credentials.POLICIES, *hygiene.POLICIES]
+POLICIES: list[Policy] = [
+    readable.POLICY,
+    *gpu.POLICIES,
+    *cost.POLICIES,
+    *credentials.POLICIES,
+    *hygiene.POLICIES,
+]
 
 
 def build_pack() -> PolicyPack:
     """Starts the Analyzer gRPC server, prints its port and serves until killed."""
+    server.install()
     return PolicyPack(
         name=PACK_NAME,
         policies=POLICIES,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
@@ -41,13 +43,30 @@ def _detectors() -> tuple[BasePlugin, ...]:
     return tuple(cls() for kind, cls in mapping_.items() if kind not in _NOT_SECRETS)
 
 
+SCAN_CHUNK = 4096
+"""Characters detect-secrets sees at once: long lines are scanned in overlapping chunks, so
+the work grows linearly with the text (a 10 MB value once took minutes)."""
+MAX_ESC_VALUES = 20_000
+"""Values of an ESC definition walked at most (aliases can make a small text a huge tree)."""
+
+
+def _chunks(text: str) -> Iterator[str]:
+    for line in text.splitlines() or [text]:
+        if len(line) <= SCAN_CHUNK:
+            yield line
+            continue
+        step = SCAN_CHUNK // 2  # overlapping halves: a secret on a boundary is still whole
+        for start in range(0, len(line), step):
+            yield line[start : start + SCAN_CHUNK]
+
+
 def detected_secret_types(text: str, name: str = "value") -> list[str]:
     """What detect-secrets' detectors find in `name="text"` (entropy detectors want quotes)."""
-    line = f'{name}="{text}"'
     found = {
         s.type
+        for chunk in _chunks(text)
         for d in _detectors()
-        for s in d.analyze_line(filename="policy", line=line, line_number=1)
+        for s in d.analyze_line(filename="policy", line=f'{name}="{chunk}"', line_number=1)
     }
     return sorted(found)
 
@@ -71,6 +90,10 @@ def _check_plaintext(args: ResourceValidationArgs, report: ReportViolation) -> N
             problem = _problem(str(key), value, allowed)
             if problem:
                 report(f"{who}: data.{key} is plain text but {problem}; {fix}", None)
+        for key, value in mapping(args.props.get("binaryData"), "binaryData").items():
+            problem = _problem(str(key), _decoded(value), allowed)
+            if problem:
+                report(f"{who}: binaryData.{key} is plain text but {problem}; {fix}", None)
         return
     pod = pod_spec(args.resource_type, args.props)
     if pod is None:
@@ -112,18 +135,39 @@ def _definition_text(value: Any) -> str | None:
     return text if isinstance(text, str) else None
 
 
+def _decoded(value: Any) -> str | None:
+    """binaryData as text where it is text (base64 of UTF-8); None for real binary."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+class TooLargeError(Exception):
+    """An ESC definition expands beyond MAX_ESC_VALUES values."""
+
+
 def _plain_leaves(node: Any, path: str) -> Iterator[tuple[str, str, Any]]:
-    """(path, key, value) of every literal not under `fn::secret`."""
-    if isinstance(node, Mapping):
-        for key, child in node.items():
-            if key == "fn::secret":
-                continue
-            yield from _plain_leaves(child, f"{path}.{key}")
-            if not isinstance(child, Mapping | list):
-                yield f"{path}.{key}", str(key), child
-    elif isinstance(node, list):
-        for i, child in enumerate(node):
-            yield from _plain_leaves(child, f"{path}[{i}]")
+    """(path, key, value) of every literal not under `fn::secret`: iterative, and stopped
+    after MAX_ESC_VALUES values (shared anchors are walked once per use, as ESC expands them)."""
+    budget = MAX_ESC_VALUES
+    stack: list[tuple[Any, str, str]] = [(node, path, "")]
+    while stack:
+        current, where, key = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise TooLargeError(f"expands to more than {MAX_ESC_VALUES} values")
+        if isinstance(current, Mapping):
+            for child_key, child in current.items():
+                if child_key != "fn::secret":
+                    stack.append((child, f"{where}.{child_key}", str(child_key)))
+        elif isinstance(current, list):
+            for i, child in enumerate(current):
+                stack.append((child, f"{where}[{i}]", key))
+        elif where != path:
+            yield where, key, current
 
 
 @guarded_resource
@@ -140,7 +184,14 @@ def _check_esc(args: ResourceValidationArgs, report: ReportViolation) -> None:
         report(f"{who}: its definition is not valid YAML ({type(exc).__name__})", None)
         return
     values = mapping(mapping(definition, "definition").get("values"), "values")
-    for path, key, value in _plain_leaves(values, "values"):
+    try:
+        leaves = list(_plain_leaves(values, "values"))
+    except TooLargeError as exc:
+        report(
+            f"{who}: its definition {exc} (aliases repeated too often); it cannot be checked", None
+        )
+        return
+    for path, key, value in sorted(leaves):
         if not isinstance(value, str) or _INTERPOLATION_ONLY.match(value):
             continue
         problem = _problem(key, value, config(args, "allowedPlainKeys", []))

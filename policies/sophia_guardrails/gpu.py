@@ -18,7 +18,17 @@ from pulumi_policy import (
 
 from .catalog import load_catalog
 from .guard import config, guarded_resource, guarded_stack
-from .props import GPU_RESOURCE, PodSpec, dig, label, mapping, pod_spec, replicas, sequence
+from .props import (
+    GPU_RESOURCE,
+    PodSpec,
+    count,
+    dig,
+    label,
+    mapping,
+    pod_spec,
+    replicas,
+    sequence,
+)
 
 LAMBDA_INSTANCE = "pulumi-python:dynamic/lambda:Instance"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
@@ -107,8 +117,7 @@ def _check_reserved(args: ResourceValidationArgs, report: ReportViolation) -> No
 
 
 def _gpu_type(pod: PodSpec, key: str = GPU_TYPE_LABEL) -> str:
-    value = pod.node_selector().get(key)
-    return str(value) if value else "unspecified"
+    return pod.node_label(key) or "unspecified"
 
 
 def _hpa_max(resources: Sequence[Any]) -> dict[tuple[str, str, str], int]:
@@ -118,8 +127,8 @@ def _hpa_max(resources: Sequence[Any]) -> dict[tuple[str, str, str], int]:
             continue
         ns = str(dig(r.props, ("metadata", "namespace")) or "default")
         target = mapping(dig(r.props, ("spec", "scaleTargetRef")), "spec.scaleTargetRef")
-        found[(ns, str(target.get("kind")), str(target.get("name")))] = int(
-            dig(r.props, ("spec", "maxReplicas"))
+        found[(ns, str(target.get("kind")), str(target.get("name")))] = count(
+            dig(r.props, ("spec", "maxReplicas")), "spec.maxReplicas"
         )
     return found
 
@@ -151,10 +160,10 @@ def _check_capacity(args: StackValidationArgs, report: ReportViolation) -> None:
         wanted[gtype] += pods * per_pod
         parts[gtype].append(f"{kind} '{name}' {pods} pod(s) × {per_pod}")
     have = ", ".join(f"{n} {t}" for t, n in sorted(capacity.items())) or "none"
-    for gtype, count in sorted(wanted.items()):
-        if count > capacity[gtype]:
+    for gtype, total in sorted(wanted.items()):
+        if total > capacity[gtype]:
             report(
-                f"{count} '{gtype}' GPU(s) wanted at peak ({'; '.join(parts[gtype])}) but the "
+                f"{total} '{gtype}' GPU(s) wanted at peak ({'; '.join(parts[gtype])}) but the "
                 f"stack's Lambda instances have {capacity[gtype]} (GPUs: {have}); add a host "
                 "with that GPU type or lower replicas / autoscaling max",
                 None,

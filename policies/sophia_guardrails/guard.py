@@ -22,9 +22,23 @@ def config(args: ResourceValidationArgs | StackValidationArgs, key: str, default
     return default if value is None else value
 
 
+MAX_MESSAGE = 1000
+"""Characters of a violation message: a value quoted in it may be megabytes long."""
+
+
+def clipped(report: ReportViolation) -> ReportViolation:
+    def clip(message: str, urn: str | None = None) -> None:
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
+        report(message, urn)
+
+    return clip
+
+
 def guarded_resource(check: ResourceCheck) -> ResourceCheck:
     @functools.wraps(check)
-    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    def validate(args: ResourceValidationArgs, raw_report: ReportViolation) -> None:
+        report = clipped(raw_report)
         try:
             check(args, report)
         except UnknownValueError:
@@ -42,7 +56,8 @@ def guarded_resource(check: ResourceCheck) -> ResourceCheck:
 
 def guarded_stack(check: StackCheck) -> StackCheck:
     @functools.wraps(check)
-    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+    def validate(args: StackValidationArgs, raw_report: ReportViolation) -> None:
+        report = clipped(raw_report)
         try:
             check(args, report)
         except UnknownValueError:

@@ -42,6 +42,24 @@ def sequence(value: Any, where: str) -> Sequence[Any]:
     return value
 
 
+def count(value: Any, where: str) -> int:
+    """A whole number in any form Kubernetes accepts and the wire delivers: 1, 1.0 (protobuf
+    numbers are doubles), "1"."""
+    if isinstance(value, bool):
+        raise MalformedError(f"{where} is {value}, not a count")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
+        number = int(value.strip())
+    else:
+        raise MalformedError(f"{where} is {str(value)[:40]!r}, not a whole number")
+    if number < 0:
+        raise MalformedError(f"{where} is negative")
+    return number
+
+
 def dig(props: Mapping[str, Any], path: Sequence[str]) -> Any:
     node: Any = props
     for i, key in enumerate(path):
@@ -77,14 +95,7 @@ class Container:
 
     def gpus(self, kind: str) -> int:
         value = self.resources(kind).get(GPU_RESOURCE)
-        if value is None:
-            return 0
-        try:
-            return int(str(value))
-        except ValueError as exc:
-            raise MalformedError(
-                f"{self.path}.resources.{kind}.{GPU_RESOURCE} is not a count"
-            ) from exc
+        return 0 if value is None else count(value, f"{self.path}.resources.{kind}.{GPU_RESOURCE}")
 
 
 @dataclass(frozen=True)
@@ -105,21 +116,32 @@ class PodSpec:
     def node_selector(self) -> Mapping[str, Any]:
         return mapping(self.spec.get("nodeSelector"), f"{self.path}.nodeSelector")
 
-    def required_affinity_keys(self) -> set[str]:
-        """Label keys the pod's required node affinity selects on."""
+    def _required_expressions(self) -> Iterator[Mapping[str, Any]]:
         affinity = mapping(self.spec.get("affinity"), f"{self.path}.affinity")
         node = mapping(affinity.get("nodeAffinity"), f"{self.path}.affinity.nodeAffinity")
         required = mapping(
             node.get("requiredDuringSchedulingIgnoredDuringExecution"),
             f"{self.path}.affinity.nodeAffinity.required…",
         )
-        keys: set[str] = set()
         for term in sequence(required.get("nodeSelectorTerms"), "nodeSelectorTerms"):
             for expr in sequence(mapping(term, "term").get("matchExpressions"), "matchExpressions"):
-                key = mapping(expr, "matchExpression").get("key")
-                if isinstance(key, str):
-                    keys.add(key)
-        return keys
+                yield mapping(expr, "matchExpression")
+
+    def required_affinity_keys(self) -> set[str]:
+        """Label keys the pod's required node affinity selects on."""
+        return {e["key"] for e in self._required_expressions() if isinstance(e.get("key"), str)}
+
+    def node_label(self, key: str) -> str | None:
+        """The one value a pod demands for a node label: its nodeSelector, else a required
+        affinity `key In [value]` with a single value."""
+        chosen = self.node_selector().get(key)
+        if chosen is not None:
+            return str(chosen)
+        for expr in self._required_expressions():
+            values = sequence(expr.get("values"), "matchExpression.values")
+            if expr.get("key") == key and expr.get("operator") == "In" and len(values) == 1:
+                return str(values[0])
+        return None
 
 
 def pod_spec(resource_type: str, props: Mapping[str, Any]) -> PodSpec | None:
@@ -142,7 +164,4 @@ def replicas(resource_type: str, props: Mapping[str, Any]) -> int:
         value = spec.get("parallelism", 1)
     else:
         value = 1
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise MalformedError(f"spec.replicas is not a number: {value!r}") from exc
+    return count(value, "spec.replicas")

@@ -8,6 +8,7 @@ from sophia.offline.analyzer import PolicyPackError
 from tests.policies.harness import Pack
 
 EXPECTED = {
+    "readable-resources": "mandatory",
     "gpu-placement": "mandatory",
     "gpu-nodes-reserved": "advisory",
     "gpu-capacity": "mandatory",
