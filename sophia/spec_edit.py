@@ -1,16 +1,23 @@
 """Editing `sophia.yaml` in place, safely: comments and key order kept, or nothing written.
 
-An edit is applied to a ruamel round-trip tree, the new text is validated and previewed
-through the offline engine, and the file is replaced (atomically) only when the spec stays
-valid and no mandatory policy fails. Otherwise the file is left byte for byte as it was.
+An edit holds the file's lock (`.<name>.lock` beside it) from reading to writing, so two
+edits at once (two `sophia scale`, two MCP calls) both land, one after the other. It is
+applied to a ruamel round-trip tree; the new text must validate for the base and every stack
+of the file, and every stack's preview must pass its mandatory policies. Only then is the
+file replaced — atomically, through a symlink to its target, with its mode, owner and line
+endings kept. Otherwise the file is left byte for byte as it was.
 """
 
 from __future__ import annotations
 
+import codecs
+import fcntl
 import io
 import os
+import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,8 +60,27 @@ def service_node(tree: Any, name: str) -> Any:
     raise EditError(f"no service '{name}' in the spec (services: {known})")
 
 
+@contextmanager
+def spec_lock(path: Path) -> Iterator[None]:
+    """The spec's edit lock: every edit of one file, from any process or thread, in turn."""
+    target = path.resolve()
+    lock = target.with_name(f".{target.name}.lock")
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def edit_spec(path: Path, mutate: Mutation, describe: str, stack: str | None = None) -> EditOutcome:
-    original = path.read_text(encoding="utf-8")
+    with spec_lock(path):
+        return _edit_locked(path, mutate, describe, stack)
+
+
+def _edit_locked(path: Path, mutate: Mutation, describe: str, stack: str | None) -> EditOutcome:
+    raw = path.read_bytes()
+    original = raw.decode("utf-8-sig")
     yaml = _round_trip()
     tree = yaml.load(original)
     try:
@@ -64,10 +90,12 @@ def edit_spec(path: Path, mutate: Mutation, describe: str, stack: str | None = N
     buffer = io.StringIO()
     yaml.dump(tree, buffer)
     text = buffer.getvalue()
-    stack = stack or default_stack(path)
     try:
-        spec = validate_document(parse_document(text, str(path)), path, stack)
-        result = preview_spec(spec, stack)
+        document = parse_document(text, str(path))
+        every = validate_document(document, path, None)  # the base and every stack
+        stacks = list(every.platform.stacks) or [stack or default_stack(path)]
+        chosen = stack or default_stack(path)
+        results = {s: preview_spec(validate_document(document, path, s), s) for s in stacks}
     except InvalidSpecError as invalid:
         return EditOutcome(
             False,
@@ -76,22 +104,48 @@ def edit_spec(path: Path, mutate: Mutation, describe: str, stack: str | None = N
         )
     except PolicyPackError as problem:
         return EditOutcome(False, f"not applied: {problem}")
-    if result.mandatory:
+    result = results.get(chosen) or next(iter(results.values()))
+    several = len(results) > 1
+    broken = [
+        f"{f'stack {name}: ' if several else ''}{d.policy_name}: {d.message}"
+        for name, r in results.items()
+        for d in r.mandatory
+    ]
+    if broken:
         return EditOutcome(
-            False,
-            f"not applied: {describe} breaks mandatory policies",
-            [f"{d.policy_name}: {d.message}" for d in result.mandatory],
-            result,
+            False, f"not applied: {describe} breaks mandatory policies", broken, result
         )
-    _replace(path, text)
+    replace_keeping_attributes(path, _like(raw, text))
     return EditOutcome(True, f"applied: {describe}", preview=result)
 
 
-def _replace(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(temporary, path)
+def _like(original: bytes, text: str) -> bytes:
+    """`text` encoded as the original was: its line endings and byte-order mark."""
+    if b"\r\n" in original:
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    encoded = text.encode("utf-8")
+    return codecs.BOM_UTF8 + encoded if original.startswith(codecs.BOM_UTF8) else encoded
+
+
+def replace_keeping_attributes(path: Path, data: bytes) -> None:
+    """Atomically replace the file `path` names (through a symlink, to its target), keeping
+    its mode and owner; the new bytes reach the disk before the name moves."""
+    target = path.resolve()
+    before = target.stat()
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, stat.S_IMODE(before.st_mode))
+        with suppress(PermissionError):  # only root may give a file to someone else
+            os.chown(temporary, before.st_uid, before.st_gid)
+        os.replace(temporary, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def scale(path: Path, service: str, replicas: int, stack: str | None = None) -> EditOutcome:
