@@ -19,7 +19,7 @@ from typing import Any
 
 from components.catalog import load_catalog
 from tests.fakes.loopback import LoopbackServer
-from tests.fakes.openapi_contract import request_errors, response_errors
+from tests.fakes.openapi_contract import documented_statuses, request_errors, response_errors
 
 VALID_KEY = "secret_fake-lambda-key_0123456789abcdef"
 # Every PublicRegionCode of the OpenAPI document.
@@ -157,17 +157,26 @@ class FakeLambdaCloud(LoopbackServer):
                 match = re.fullmatch(pattern, path)
                 if match and method == route_method:
                     template = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)
-                    for problem in (
-                        request_errors(method, template, body) if body is not None else []
-                    ):
+                    problems = request_errors(method, template, body)
+                    for problem in problems:
                         s.contract_violations.append(f"request {method} {template}: {problem}")
-                    status, payload = handler(body, **match.groupdict())
+                    if problems:  # a request off the document is refused, as documented
+                        if 400 in documented_statuses(method, template):
+                            return _error(400, "global/invalid-parameters", "Invalid request data.")
+                        return _error(404, "global/object-does-not-exist", "Invalid request data.")
+                    status, payload = handler(body if body is not None else {}, **match.groupdict())
                     for problem in response_errors(method, template, status, payload):
                         s.contract_violations.append(
                             f"response {method} {template} {status}: {problem}"
                         )
                     return status, payload
+            if self.allowed(path):
+                return 405, {"error": {"code": "http/405", "message": "Method Not Allowed"}}
             return _error(404, "global/object-does-not-exist", f"No route {method} {path}")
+
+    def allowed(self, path: str) -> list[str]:
+        """The methods a path answers (for 405's `Allow` header)."""
+        return sorted({m for pattern, m, _ in self._routes() if re.fullmatch(pattern, path)})
 
     def _routes(self) -> list[tuple[str, str, Any]]:
         return [
@@ -406,6 +415,8 @@ class FakeLambdaCloud(LoopbackServer):
                 self.send_header(
                     "Content-Type", "application/json" if payload is not None else "text/plain"
                 )
+                if status == 405:
+                    self.send_header("Allow", ", ".join(fake.allowed(path)))
                 if status == 429 and fake.state.retry_after is not None:
                     self.send_header("Retry-After", fake.state.retry_after)
                 self.send_header("Content-Length", str(len(data)))
@@ -420,6 +431,12 @@ class FakeLambdaCloud(LoopbackServer):
 
             def do_DELETE(self) -> None:
                 self._serve("DELETE")
+
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (PUT, TRACE, QUERY, …) on a known path: 405 with `Allow`.
+                if name.startswith("do_"):
+                    return lambda: self._serve(name.removeprefix("do_"))
+                raise AttributeError(name)
 
         return Handler
 

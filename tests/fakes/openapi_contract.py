@@ -73,3 +73,8 @@ def request_errors(method: str, template: str, body: Any) -> list[str]:
         "schema",
     )
     return [e.message for e in _validator(pointer).iter_errors(body)]
+
+
+def documented_statuses(method: str, template: str) -> list[int]:
+    operation = _document()["paths"][f"/api/v1{template}"][method.lower()]
+    return sorted(int(code) for code in operation["responses"] if code.isdigit())
