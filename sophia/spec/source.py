@@ -172,7 +172,7 @@ def parse_document(raw: bytes | str, file: str) -> SpecDocument:
         ) from None
     except YAMLError as exc:
         raise fail(f"invalid YAML: {' '.join(str(exc).split())}") from None
-    except (ValueError, OverflowError) as exc:
+    except (ValueError, ArithmeticError, LookupError) as exc:
         # ruamel's scanner lets a few malformed escapes through as plain Python errors
         # ("\UFFFFFFFF" is beyond Unicode): report them where the reader stopped.
         bad = _beyond_unicode(text)
@@ -335,7 +335,7 @@ class _Walker:
             return None
         try:
             value = self.yaml.constructor.construct_object(node, deep=True)
-        except (ValueError, OverflowError, TypeError, YAMLError):
+        except (ValueError, ArithmeticError, LookupError, TypeError, YAMLError):
             # e.g. `!!int abc`, or an integer of more digits than Python converts
             tag = str(node.tag).rsplit(":", 1)[-1]
             text = str(node.value)

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from sophia.spec_edit import scale
@@ -129,3 +131,45 @@ def test_the_policy_pack_dies_with_its_parent(tmp_path: Path) -> None:
         time.sleep(0.2)
     os.kill(pid, 9)
     pytest.fail("the policy pack outlived its parent by 10 s")
+
+
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    mode=st.sampled_from([0o600, 0o640, 0o644, 0o664, 0o444 | 0o200]),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+    through_link=st.booleans(),
+    replicas=st.integers(1, 3),
+)
+def test_any_file_keeps_its_attributes(
+    tmp_path_factory: pytest.TempPathFactory,
+    mode: int,
+    crlf: bool,
+    bom: bool,
+    through_link: bool,
+    replicas: int,
+) -> None:
+    folder = tmp_path_factory.mktemp("attributes")
+    target = folder / "real.yaml"
+    data = SPEC.read_bytes()
+    if crlf:
+        data = data.replace(b"\n", b"\r\n")
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    target.write_bytes(data)
+    target.chmod(mode)
+    path = folder / "sophia.yaml"
+    if through_link:
+        path.symlink_to(target)
+    else:
+        path = target
+    assert scale(path, "infrastructure", replicas).applied
+    written = target.read_bytes()
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+    assert written.startswith(b"\xef\xbb\xbf") is bom
+    if crlf:
+        assert written.count(b"\r\n") == written.count(b"\n")
+    else:
+        assert b"\r\n" not in written
+    assert path.is_symlink() is through_link
+    assert _replicas(target)["infrastructure"] == replicas
