@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         HealthProbe,
         ImageBuild,
         MicroserviceArgs,
+        Rollout,
         SecretKeyRef,
         SophiaMicroservice,
     )
@@ -40,6 +41,7 @@ _HOMES = {
             "HealthProbe",
             "ImageBuild",
             "MicroserviceArgs",
+            "Rollout",
             "SecretKeyRef",
             "SophiaMicroservice",
         ],
@@ -69,6 +71,7 @@ __all__ = [
     "LambdaGpuHost",
     "LambdaGpuHostArgs",
     "MicroserviceArgs",
+    "Rollout",
     "SecretKeyRef",
     "SophiaMicroservice",
     "SshAccess",

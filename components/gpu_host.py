@@ -73,9 +73,26 @@ class LambdaGpuHost(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: LambdaGpuHostArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("sophia:index:LambdaGpuHost", name, None, opts)
-        entry = load_catalog().get(args.instance_type)
         self.gpu_type = gpu_type_of(args.instance_type)
+        # Registered as the component's properties so that policies see the host as a whole:
+        # the node the bootstrap makes of it (the capacity policy places pods on it).
+        node_labels = NodeSettings(
+            role="server", host_name=name, gpu_type=self.gpu_type, k3s_version="", public_ip="",
+            labels=args.labels,
+        ).node_labels()  # fmt: skip
+        super().__init__(
+            "sophia:index:LambdaGpuHost",
+            name,
+            {
+                "instanceName": args.instance_name,
+                "instanceType": args.instance_type,
+                "region": args.region,
+                "nodeLabels": node_labels,
+                "nodeTaints": [],
+            },
+            opts,
+        )
+        entry = load_catalog().get(args.instance_type)
         self.gpu_count = entry.gpus if entry else 0
         child = pulumi.ResourceOptions(parent=self)
 

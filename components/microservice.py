@@ -82,6 +82,24 @@ class ImageBuild:
 
 
 @dataclass(frozen=True)
+class Rollout:
+    """How a new version replaces the old pods.
+
+    Recreate stops the old pods first: the only rollout that cannot deadlock where a pod holds
+    a resource the host has no second of (one GPU, one GPU pod). RollingUpdate starts up to
+    `max_surge` new pods before stopping old ones (no downtime, needs room for the surge).
+    """
+
+    strategy: Literal["RollingUpdate", "Recreate"] = "RollingUpdate"
+    max_surge: int | str = "25%"
+    max_unavailable: int | str = "25%"
+
+
+GPU_ROLLOUT = Rollout("Recreate")
+"""The default for GPU services: the old pod frees its GPU before the new one needs it."""
+
+
+@dataclass(frozen=True)
 class MicroserviceArgs:
     namespace: pulumi.Input[str]
     image: str
@@ -111,6 +129,26 @@ class MicroserviceArgs:
     build: ImageBuild | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     run_as_user: int = NON_ROOT_UID
+    rollout: Rollout | None = None
+    """Default: Recreate for GPU services (see `GPU_ROLLOUT`), Kubernetes' RollingUpdate
+    (25% surge, 25% unavailable) for the others."""
+
+    @property
+    def effective_rollout(self) -> Rollout:
+        if self.rollout is not None:
+            return self.rollout
+        return GPU_ROLLOUT if self.gpu is not None else Rollout()
+
+
+def _strategy(rollout: Rollout) -> k8s.apps.v1.DeploymentStrategyArgs:
+    if rollout.strategy == "Recreate":
+        return k8s.apps.v1.DeploymentStrategyArgs(type="Recreate")
+    return k8s.apps.v1.DeploymentStrategyArgs(
+        type="RollingUpdate",
+        rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
+            max_surge=rollout.max_surge, max_unavailable=rollout.max_unavailable
+        ),
+    )
 
 
 class SophiaMicroservice(pulumi.ComponentResource):
@@ -159,6 +197,7 @@ class SophiaMicroservice(pulumi.ComponentResource):
             metadata=self._metadata(),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=args.replicas,
+                strategy=_strategy(args.effective_rollout),
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self.selector),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(

@@ -25,6 +25,7 @@ from components import (
     HealthProbe,
     ImageBuild,
     MicroserviceArgs,
+    Rollout,
     SophiaMicroservice,
 )
 from components.esc import camel_config_key as credential_config_key
@@ -302,4 +303,20 @@ def _microservice_args(
             else None
         ),
         labels=labels,
+        rollout=_rollout(service),
+    )
+
+
+def _rollout(service: Service) -> Rollout | None:
+    """The spec's rollout over the component's default (Recreate for GPU services)."""
+    given = service.rollout
+    if given is None:
+        return None
+    default = Rollout("Recreate") if service.gpu and given.strategy is None else Rollout()
+    return Rollout(
+        strategy=given.strategy or default.strategy,
+        max_surge=given.max_surge if given.max_surge is not None else default.max_surge,
+        max_unavailable=(
+            given.max_unavailable if given.max_unavailable is not None else default.max_unavailable
+        ),
     )

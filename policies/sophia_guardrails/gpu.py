@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,17 +15,15 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from .capacity import DEFAULT_RESERVE, nodes_of, place, pods_of
 from .catalog import load_catalog
 from .guard import config, guarded_resource, guarded_stack
 from .props import (
     GPU_RESOURCE,
     PodSpec,
-    count,
-    dig,
     label,
     mapping,
     pod_spec,
-    replicas,
     sequence,
 )
 
@@ -120,54 +117,25 @@ def _gpu_type(pod: PodSpec, key: str = GPU_TYPE_LABEL) -> str:
     return pod.node_label(key) or "unspecified"
 
 
-def _hpa_max(resources: Sequence[Any]) -> dict[tuple[str, str, str], int]:
-    found = {}
-    for r in resources:
-        if r.resource_type != HPA:
-            continue
-        ns = str(dig(r.props, ("metadata", "namespace")) or "default")
-        target = mapping(dig(r.props, ("spec", "scaleTargetRef")), "spec.scaleTargetRef")
-        found[(ns, str(target.get("kind")), str(target.get("name")))] = count(
-            dig(r.props, ("spec", "maxReplicas")), "spec.maxReplicas"
-        )
-    return found
-
-
 @guarded_stack
 def _check_capacity(args: StackValidationArgs, report: ReportViolation) -> None:
-    catalog = load_catalog()
-    instances = [r for r in args.resources if r.resource_type == LAMBDA_INSTANCE]
-    if not instances:
-        return  # nodes are not this stack's: nothing to compare with
-    capacity: Counter[str] = Counter()
-    for r in instances:
-        entry = catalog.get(str(r.props.get("instance_type_name")))
-        if entry is not None:
-            capacity[entry.gpu_type] += entry.gpus
-    scaled = _hpa_max(args.resources)
-    wanted: Counter[str] = Counter()
-    parts: dict[str, list[str]] = defaultdict(list)
-    for r in args.resources:
-        pod = pod_spec(r.resource_type, r.props)
-        per_pod = pod.gpus_per_pod() if pod else 0
-        if pod is None or not per_pod:
-            continue
-        ns = str(dig(r.props, ("metadata", "namespace")) or "default")
-        name = str(dig(r.props, ("metadata", "name")) or r.name)
-        kind = r.resource_type.rsplit(":", 1)[-1]
-        pods = scaled.get((ns, kind, name), replicas(r.resource_type, r.props))
-        gtype = _gpu_type(pod, config(args, "gpuTypeLabel", GPU_TYPE_LABEL))
-        wanted[gtype] += pods * per_pod
-        parts[gtype].append(f"{kind} '{name}' {pods} pod(s) × {per_pod}")
-    have = ", ".join(f"{n} {t}" for t, n in sorted(capacity.items())) or "none"
-    for gtype, total in sorted(wanted.items()):
-        if total > capacity[gtype]:
-            report(
-                f"{total} '{gtype}' GPU(s) wanted at peak ({'; '.join(parts[gtype])}) but the "
-                f"stack's Lambda instances have {capacity[gtype]} (GPUs: {have}); add a host "
-                "with that GPU type or lower replicas / autoscaling max",
-                None,
-            )
+    nodes = nodes_of(args.resources, config(args, "systemReserve", DEFAULT_RESERVE))
+    if not nodes:
+        return  # the stack runs on a cluster it does not own: nothing to compare with
+    pods = pods_of(args.resources)
+    placement = place(pods, nodes)
+    if not placement.unplaced:
+        return
+    shown = "; ".join(f"{pod.label}: {why}" for pod, why in placement.unplaced[:5])
+    more = f"; and {len(placement.unplaced) - 5} more" if len(placement.unplaced) > 5 else ""
+    hosts = ", ".join(f"{n.name} ({n.instance_type})" for n in nodes)
+    report(
+        f"{len(placement.unplaced)} of {len(pods)} pod(s) at peak (replicas, autoscaling max, "
+        f"rollout surge) cannot be placed on the stack's hosts [{hosts}]: {shown}{more}. Add or "
+        "resize a host (`sophia plan`), lower replicas or autoscaling max, or roll out with "
+        "Recreate",
+        None,
+    )
 
 
 @guarded_resource
@@ -239,14 +207,25 @@ POLICIES = [
         config_schema=_schema(GPU_TYPE_LABEL_SCHEMA),
     ),
     StackValidationPolicy(
-        name="gpu-capacity",
-        description="GPUs asked for (replicas × per pod, autoscaling max where set) fit the "
-        "GPUs of the stack's Lambda instances, per GPU type.",
-        remediation_steps="Add a host with that GPU type (`sophia plan` finds the cheapest), "
-        "or lower the service's replicas or autoscaling max.",
+        name="capacity",
+        description="Every pod the stack can run — replicas or the autoscaling maximum, plus "
+        "rollout surge — fits the stack's hosts (vCPUs, memory and GPUs less a system "
+        "reserve), honouring node selectors, affinity, taints and tolerations.",
+        remediation_steps="Add or resize a host (`sophia plan` finds the cheapest), lower the "
+        "service's replicas or autoscaling max, or give it `rollout: {strategy: Recreate}`.",
         validate=_check_capacity,
         enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=_schema(GPU_TYPE_LABEL_SCHEMA),
+        config_schema=_schema(
+            {
+                "systemReserve": {
+                    "type": "object",
+                    "properties": {"cpu": {"type": "string"}, "memory": {"type": "string"}},
+                    "additionalProperties": False,
+                    "default": DEFAULT_RESERVE,
+                    "description": "What k3s, the device plugin and the OS keep of each host.",
+                }
+            }
+        ),
     ),
     ResourceValidationPolicy(
         name="gpu-instance-allowlist",

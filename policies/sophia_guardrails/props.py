@@ -116,7 +116,7 @@ class PodSpec:
     def node_selector(self) -> Mapping[str, Any]:
         return mapping(self.spec.get("nodeSelector"), f"{self.path}.nodeSelector")
 
-    def _required_expressions(self) -> Iterator[Mapping[str, Any]]:
+    def required_expressions(self) -> Iterator[Mapping[str, Any]]:
         affinity = mapping(self.spec.get("affinity"), f"{self.path}.affinity")
         node = mapping(affinity.get("nodeAffinity"), f"{self.path}.affinity.nodeAffinity")
         required = mapping(
@@ -129,7 +129,7 @@ class PodSpec:
 
     def required_affinity_keys(self) -> set[str]:
         """Label keys the pod's required node affinity selects on."""
-        return {e["key"] for e in self._required_expressions() if isinstance(e.get("key"), str)}
+        return {e["key"] for e in self.required_expressions() if isinstance(e.get("key"), str)}
 
     def node_label(self, key: str) -> str | None:
         """The one value a pod demands for a node label: its nodeSelector, else a required
@@ -137,7 +137,7 @@ class PodSpec:
         chosen = self.node_selector().get(key)
         if chosen is not None:
             return str(chosen)
-        for expr in self._required_expressions():
+        for expr in self.required_expressions():
             values = sequence(expr.get("values"), "matchExpression.values")
             if expr.get("key") == key and expr.get("operator") == "In" and len(values) == 1:
                 return str(values[0])

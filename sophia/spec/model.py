@@ -362,6 +362,21 @@ class HealthCheck(SpecModel):
     """Failed probes in a row before the pod is restarted (liveness) or unready (readiness)."""
 
 
+SurgeOrUnavailable = Annotated[
+    int | Annotated[str, StringConstraints(pattern=r"^(100|[1-9]?[0-9])%$")], Field(ge=0)
+]
+
+
+class Rollout(SpecModel):
+    strategy: Literal["RollingUpdate", "Recreate"] | None = None
+    """'Recreate' stops the old pods first (the default for GPU services: a one-GPU host has no
+    GPU for a second pod); 'RollingUpdate' starts new pods first (the default otherwise)."""
+    max_surge: SurgeOrUnavailable | None = None
+    """RollingUpdate: extra pods during a rollout, a number or a percentage (default 25%)."""
+    max_unavailable: SurgeOrUnavailable | None = None
+    """RollingUpdate: pods that may be down during a rollout (default 25%)."""
+
+
 class Expose(SpecModel):
     type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"
     """Kubernetes Service type: ClusterIP (inside the cluster), NodePort or LoadBalancer."""
@@ -415,6 +430,8 @@ class Service(SpecModel):
     """How other workloads reach the service."""
     disruption_budget: DisruptionBudget | None = None
     """Keep this many pods during node drains (a PodDisruptionBudget)."""
+    rollout: Rollout | None = None
+    """How new versions replace old pods (default: Recreate for GPU services)."""
 
     @property
     def peak_replicas(self) -> int:
@@ -487,6 +504,8 @@ class ServiceOverride(SpecModel):
     """Host for this stack."""
     autoscaling: Autoscaling | None = None
     """Autoscaling for this stack."""
+    rollout: Rollout | None = None
+    """Rollout for this stack."""
 
 
 class StackOverride(SpecModel):

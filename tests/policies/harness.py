@@ -92,13 +92,31 @@ def deployment(
     return resource(DEPLOYMENT, props, f"{name}-deployment")
 
 
+def recreated(made: RecordedResource) -> RecordedResource:
+    """The same Deployment rolled out with Recreate (no surge pod)."""
+    props = made.properties
+    props["spec"]["strategy"] = {"type": "Recreate"}
+    return resource(DEPLOYMENT, props, made.name)
+
+
 def gpu_deployment(
-    name: str = "bi", replicas: int = 1, count: int = 1, gpu_type: str = "a10", **pod: Any
+    name: str = "bi",
+    replicas: int = 1,
+    count: int = 1,
+    gpu_type: str = "a10",
+    strategy: dict[str, Any] | None = None,
+    **pod: Any,
 ) -> RecordedResource:
+    """A GPU Deployment as the component makes it: Recreate unless `strategy` says otherwise."""
     extras = copy.deepcopy(GPU_POD_EXTRAS)
     extras["nodeSelector"] = {"gpu-type": gpu_type}
     extras.update(pod)
-    return deployment(name, [gpu_container(count)], replicas, **extras)
+    made = deployment(name, [gpu_container(count)], replicas, **extras)
+    if strategy is None:
+        return recreated(made)
+    props = made.properties
+    props["spec"]["strategy"] = strategy
+    return resource(DEPLOYMENT, props, made.name)
 
 
 def hpa(target: str, max_replicas: int) -> RecordedResource:
@@ -116,6 +134,34 @@ def hpa(target: str, max_replicas: int) -> RecordedResource:
         },
         f"{target}-hpa",
     )
+
+
+def host(
+    name: str = "gpu-a10",
+    instance_type: str = "gpu_1x_a10",
+    labels: Mapping[str, str] | None = None,
+    taints: list[dict[str, str]] | None = None,
+) -> RecordedResource:
+    """A LambdaGpuHost component as it registers itself: the node the bootstrap makes."""
+    gpu_type = instance_type.split("_", 2)[2].split("_", maxsplit=1)[0]
+    node_labels = {
+        "gpu-type": gpu_type,
+        "nvidia.com/gpu.present": "true",
+        "sophia.ai/host": name,
+        **(labels or {}),
+    }
+    made = resource(
+        "sophia:index:LambdaGpuHost",
+        {
+            "instanceName": f"sophia-prod-{name}",
+            "instanceType": instance_type,
+            "region": "us-west-1",
+            "nodeLabels": node_labels,
+            "nodeTaints": taints or [],
+        },
+        name,
+    )
+    return RecordedResource(made.urn, made.type, made.name, "", False, "", (), made.struct)
 
 
 def instance(instance_type: str = "gpu_1x_a10", name: str = "gpu-a10") -> RecordedResource:

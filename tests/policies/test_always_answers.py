@@ -24,6 +24,7 @@ from tests.policies.harness import (
     instance,
     of,
     quiet,
+    recreated,
     resource,
 )
 
@@ -61,11 +62,17 @@ def test_gpu_pods_placed_by_affinity_are_placed_and_counted(pack: Pack) -> None:
         "tolerations": GPU_POD_EXTRAS["tolerations"],
         "affinity": _affinity("a10"),
     }
-    placed = deployment("bi", [gpu_container(1)], 1, **pod)
+    placed = recreated(deployment("bi", [gpu_container(1)], 1, **pod))
+    props = placed.properties
     quiet("gpu-placement", pack.analyze(placed))
-    quiet("gpu-capacity", pack.analyze_stack([instance("gpu_1x_a10"), placed]))
-    over = deployment("bi", [gpu_container(1)], 2, **pod)
-    fires("gpu-capacity", pack.analyze_stack([instance("gpu_1x_a10"), over]), "2 'a10' GPU(s)")
+    quiet("capacity", pack.analyze_stack([instance("gpu_1x_a10"), placed]))
+    props["spec"]["replicas"] = 2
+    over = resource(DEPLOYMENT, props, placed.name)
+    fires(
+        "capacity",
+        pack.analyze_stack([instance("gpu_1x_a10"), over]),
+        "Deployment 'bi' #2: short of nvidia.com/gpu",
+    )
 
 
 def _raw(type_: str, struct: struct_pb2.Struct, name: str = "r") -> RecordedResource:

@@ -1,4 +1,4 @@
-"""gpu-placement, gpu-nodes-reserved, gpu-capacity and gpu-instance-allowlist over gRPC."""
+"""gpu-placement, gpu-nodes-reserved, capacity and gpu-instance-allowlist over gRPC."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from tests.policies.harness import (
     fires,
     gpu_container,
     gpu_deployment,
+    host,
     hpa,
     instance,
     quiet,
+    recreated,
     resource,
 )
 
@@ -129,41 +131,113 @@ class TestGpuNodesReserved:
         quiet("gpu-nodes-reserved", pack.analyze(deployment(nodeSelector={"disk": "ssd"})))
 
 
-class TestGpuCapacity:
+class TestCapacity:
+    """Every pod at peak (replicas or HPA max, plus rollout surge) on the hosts' nodes."""
+
     def test_fits(self, pack: Pack) -> None:
-        quiet("gpu-capacity", pack.analyze_stack([instance(), gpu_deployment()]))
+        quiet("capacity", pack.analyze_stack([instance(), gpu_deployment()]))
+        quiet("capacity", pack.analyze_stack([host(), gpu_deployment()]))
 
     def test_replicas_exceed_the_hosts(self, pack: Pack) -> None:
         d = fires(
-            "gpu-capacity",
-            pack.analyze_stack([instance(), gpu_deployment(replicas=2)]),
-            "2 'a10' GPU(s) wanted at peak",
-            "Deployment 'bi' 2 pod(s) × 1",
-            "Lambda instances have 1",
+            "capacity",
+            pack.analyze_stack([host(), gpu_deployment(replicas=2)]),
+            "1 of 2 pod(s) at peak",
+            "Deployment 'bi' #2: short of nvidia.com/gpu (1 asked, 0 free) on gpu-a10",
         )
         assert d.enforcement_level == "mandatory"
 
     def test_autoscaling_max_counts(self, pack: Pack) -> None:
         fires(
-            "gpu-capacity",
-            pack.analyze_stack([instance(), gpu_deployment(), hpa("bi", 3)]),
-            "3 'a10' GPU(s) wanted",
-            "3 pod(s)",
+            "capacity",
+            pack.analyze_stack([host(), gpu_deployment(), hpa("bi", 3)]),
+            "2 of 3 pod(s) at peak",
         )
+
+    def test_a_rolling_update_needs_room_for_its_surge(self, pack: Pack) -> None:
+        """The default RollingUpdate of a one-GPU pod on a one-GPU host never finishes."""
+        rolling = {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
+        }
+        fires(
+            "capacity",
+            pack.analyze_stack([host(), gpu_deployment(strategy=rolling)]),
+            "Deployment 'bi' #2 (rollout surge): short of nvidia.com/gpu",
+        )
+        no_surge = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+        quiet("capacity", pack.analyze_stack([host(), gpu_deployment(strategy=no_surge)]))
 
     def test_per_gpu_type(self, pack: Pack) -> None:
         stack = [
-            instance("gpu_1x_a10", "a"),
-            instance("gpu_1x_a100_sxm4", "b"),
+            host("a", "gpu_1x_a10"),
+            host("b", "gpu_1x_a100_sxm4"),
             gpu_deployment("x", gpu_type="a10"),
             gpu_deployment("y", gpu_type="a100"),
         ]
-        quiet("gpu-capacity", pack.analyze_stack(stack))
+        quiet("capacity", pack.analyze_stack(stack))
         stack.append(gpu_deployment("z", gpu_type="h100"))
-        fires("gpu-capacity", pack.analyze_stack(stack), "1 'h100' GPU(s) wanted", "have 0")
+        fires(
+            "capacity",
+            pack.analyze_stack(stack),
+            "Deployment 'z' #1: no node matches its node selector, affinity and tolerations",
+        )
+
+    def test_cpu_and_memory_count_with_the_system_reserve(self, pack: Pack) -> None:
+        """gpu_1x_a10: 30 vCPUs and 200 GiB, less 1 vCPU and 2 GiB kept for the system."""
+        big = container()
+        big["resources"] = {
+            "requests": {"cpu": "29", "memory": "198Gi"},
+            "limits": {"cpu": "29", "memory": "198Gi"},
+        }
+        quiet("capacity", pack.analyze_stack([host(), recreated(deployment("big", [big]))]))
+        too_big = container()
+        too_big["resources"] = {
+            "requests": {"cpu": "29001m", "memory": "1Gi"},
+            "limits": {"cpu": "30", "memory": "1Gi"},
+        }
+        fires(
+            "capacity",
+            pack.analyze_stack([host(), recreated(deployment("big", [too_big]))]),
+            "short of CPU (29001m asked, 29000m free)",
+        )
+        heavy = container()
+        heavy["resources"] = {
+            "requests": {"cpu": "1", "memory": "199Gi"},
+            "limits": {"cpu": "1", "memory": "199Gi"},
+        }
+        fires(
+            "capacity",
+            pack.analyze_stack([host(), recreated(deployment("heavy", [heavy]))]),
+            "short of memory (199.00Gi asked, 198.00Gi free)",
+        )
+        fires(
+            "capacity",
+            pack.analyze_stack(
+                [host(), recreated(deployment("big", [big]))],
+                {"capacity": {"systemReserve": {"cpu": "2", "memory": "2Gi"}}},
+            ),
+            "short of CPU",
+        )
+
+    def test_selectors_and_taints(self, pack: Pack) -> None:
+        pinned = deployment("api", nodeSelector={"sophia.ai/host": "gpu-b"})
+        fires("capacity", pack.analyze_stack([host("gpu-a"), pinned]), "no node matches")
+        quiet("capacity", pack.analyze_stack([host("gpu-a"), host("gpu-b"), pinned]))
+        tainted = host(
+            "gpu-a", taints=[{"key": "dedicated", "value": "ml", "effect": "NoSchedule"}]
+        )
+        fires("capacity", pack.analyze_stack([tainted, deployment("api")]), "no node matches")
+        tolerant = deployment(
+            "api",
+            tolerations=[
+                {"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"}
+            ],
+        )
+        quiet("capacity", pack.analyze_stack([tainted, tolerant]))
 
     def test_no_lambda_hosts_means_nodes_are_not_this_stacks(self, pack: Pack) -> None:
-        quiet("gpu-capacity", pack.analyze_stack([gpu_deployment(replicas=5)]))
+        quiet("capacity", pack.analyze_stack([gpu_deployment(replicas=5)]))
 
 
 class TestGpuInstanceAllowlist:

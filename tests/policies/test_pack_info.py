@@ -11,7 +11,7 @@ EXPECTED = {
     "readable-resources": "mandatory",
     "gpu-placement": "mandatory",
     "gpu-nodes-reserved": "advisory",
-    "gpu-capacity": "mandatory",
+    "capacity": "mandatory",
     "gpu-instance-allowlist": "mandatory",
     "monthly-budget": "mandatory",
     "no-plaintext-secrets": "mandatory",

@@ -71,7 +71,7 @@ def test_sophia_yaml_is_clean() -> None:
     ("spec", "policy", "fragment"),
     [
         ("over-budget.yaml", "monthly-budget", "exceeds the monthly budget of 400.00 USD"),
-        ("gpu-over-capacity.yaml", "gpu-capacity", "3 'a10' GPU(s) wanted at peak"),
+        ("gpu-over-capacity.yaml", "capacity", "2 of 3 pod(s) at peak"),
         ("eight-gpu-host.yaml", "gpu-instance-allowlist", "not on the allow-list"),
         ("plaintext-webhook.yaml", "no-plaintext-secrets", "env[ALERT_WEBHOOK]"),
     ],
