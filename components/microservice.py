@@ -213,20 +213,25 @@ class SophiaMicroservice(pulumi.ComponentResource):
             ),
             opts=deployment_opts,
         )
-        self.service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata=self._metadata(),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type=args.service_type,
-                selector=self.selector,
-                ports=[
-                    k8s.core.v1.ServicePortArgs(
-                        name=p.name, port=p.port, target_port=p.name, protocol=p.protocol
-                    )
-                    for p in args.ports
-                ],
-            ),
-            opts=child,
+        # A worker without ports gets no Service: Kubernetes refuses one without ports.
+        self.service = (
+            k8s.core.v1.Service(
+                f"{name}-service",
+                metadata=self._metadata(),
+                spec=k8s.core.v1.ServiceSpecArgs(
+                    type=args.service_type,
+                    selector=self.selector,
+                    ports=[
+                        k8s.core.v1.ServicePortArgs(
+                            name=p.name, port=p.port, target_port=p.name, protocol=p.protocol
+                        )
+                        for p in args.ports
+                    ],
+                ),
+                opts=child,
+            )
+            if args.ports
+            else None
         )
         if args.min_available is not None:
             k8s.policy.v1.PodDisruptionBudget(

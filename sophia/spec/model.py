@@ -7,6 +7,8 @@ YAML keys are camelCase (Kubernetes' convention); Python attributes are snake_ca
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,7 +22,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from .quantities import memory_bytes
+from .quantities import MEMORY_UNITS
 
 API_VERSION = "sophia.ai/v1"
 KIND = "Platform"
@@ -132,9 +134,14 @@ CpuQuantity = Annotated[
 
 
 def _within_int64(quantity: str) -> str:
-    """Kubernetes stores a quantity in an int64: anything larger is refused by the API server."""
-    if memory_bytes(quantity) > 2**63 - 1:
+    """Kubernetes stores memory as a whole number of bytes in an int64: the API server refuses
+    anything larger, and a fraction of a byte ('198.01Gi')."""
+    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", quantity).groups()  # type: ignore[union-attr]
+    exact = Decimal(number) * MEMORY_UNITS[unit]
+    if exact > 2**63 - 1:
         raise ValueError(f"{quantity} is more than Kubernetes can store (8 EiB)")
+    if exact != exact.to_integral_value():
+        raise ValueError(f"{quantity} is not a whole number of bytes ({exact} B)")
     return quantity
 
 

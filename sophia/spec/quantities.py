@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-_MEMORY_UNITS = {
+MEMORY_UNITS = {
     "": 1,
     "k": 10**3,
     "M": 10**6,
@@ -24,7 +24,7 @@ def cpu_cores(quantity: str) -> float:
 
 def memory_bytes(quantity: str) -> float:
     """'512Mi' → 536870912.0, '1G' → 1e9."""
-    for suffix in sorted(_MEMORY_UNITS, key=len, reverse=True):
+    for suffix in sorted(MEMORY_UNITS, key=len, reverse=True):
         if suffix and quantity.endswith(suffix):
-            return float(quantity[: -len(suffix)]) * _MEMORY_UNITS[suffix]
+            return float(quantity[: -len(suffix)]) * MEMORY_UNITS[suffix]
     return float(quantity)

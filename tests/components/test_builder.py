@@ -202,3 +202,18 @@ def test_credential_config_keys_match_esc_pulumi_config_names() -> None:
     assert credential_config_key("OPENROUTER_API_KEY") == "openrouterApiKey"
     assert credential_config_key("HUGGINGFACE_API_TOKEN") == "huggingfaceApiToken"
     assert credential_config_key("ARIZE_SPACE_ID") == "arizeSpaceId"
+
+
+def test_a_worker_without_ports_gets_no_service() -> None:
+    """The API server refuses a Service without ports (found by the e2e suite)."""
+    from sophia.offline.runner import run_spec
+    from sophia.spec import load_spec
+    from tests.conftest import REPO
+
+    spec = load_spec(REPO / "specs" / "examples" / "minimal.yaml", None)
+    worker = spec.platform.services[0].model_copy(update={"ports": [], "health": None})
+    platform = spec.platform.model_copy(update={"services": [worker]})
+    resources, _ = run_spec(type(spec)(spec.path, spec.document, platform, None), "prod")
+    types = {r.type for r in resources}
+    assert "kubernetes:apps/v1:Deployment" in types
+    assert "kubernetes:core/v1:Service" not in types

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from sophia.spec import InvalidSpecError, load_spec
+from tests.conftest import SPEC as REPO_SPEC
 
 BASE = Path(__file__).with_name("base_spec.yaml")
 
@@ -426,3 +427,17 @@ def test_a_refused_list_item_does_not_invent_reference_errors(
     with pytest.raises(InvalidSpecError) as caught:
         load_spec(path)
     assert len(caught.value.errors) == 1
+
+
+def test_memory_must_be_whole_bytes(write_spec: Callable[[str | bytes, str], Path]) -> None:
+    """The API server refuses '198.01Gi' (a fraction of a byte); so does validation."""
+    text = (
+        (REPO_SPEC.read_text(encoding="utf-8"))
+        .replace("requests: {cpu: 100m, memory: 256Mi}", "requests: {cpu: 100m, memory: 0.5Ki}")
+        .replace("limits: {cpu: 500m, memory: 512Mi}", "limits: {cpu: 500m, memory: 198.01Gi}")
+    )
+    with pytest.raises(InvalidSpecError) as caught:
+        load_spec(write_spec(text, "sophia.yaml"))
+    assert [e.message for e in caught.value.errors] == [
+        "198.01Gi is not a whole number of bytes (212611618570.24 B)"
+    ]
