@@ -5,6 +5,7 @@ Usable from any Pulumi Python program with plain typed args; nothing here reads 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -53,12 +54,21 @@ class ComputeResources:
 
 @dataclass(frozen=True)
 class HealthProbe:
+    """Three probes from one health endpoint, each with its own job:
+
+    - startup: the process may take up to `startup_seconds` to answer (a model loading onto a
+      GPU takes minutes); liveness and readiness wait until it has;
+    - readiness: out of the Service after `failure_threshold` failures in a row;
+    - liveness: restarted only after three times as many failures (a busy pod is not dead).
+    """
+
     port: str | int
     path: str | None = None
     """HTTP path; None probes with a TCP connect."""
     initial_delay_seconds: int = 5
     period_seconds: int = 10
     failure_threshold: int = 3
+    startup_seconds: int = 120
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,16 @@ class MicroserviceArgs:
         return GPU_ROLLOUT if self.gpu is not None else Rollout()
 
 
+def image_version(image: str) -> str | None:
+    """The tag of an image reference, as a label value (None for a digest-only reference)."""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    tag = name.rsplit(":", 1)[1] if ":" in name else None
+    if tag is None:
+        return None
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", tag)[:63].strip("-_.")
+    return cleaned or None
+
+
 def _strategy(rollout: Rollout) -> k8s.apps.v1.DeploymentStrategyArgs:
     if rollout.strategy == "Recreate":
         return k8s.apps.v1.DeploymentStrategyArgs(type="Recreate")
@@ -171,8 +191,13 @@ class SophiaMicroservice(pulumi.ComponentResource):
         self.labels = {
             **args.labels,
             **self.selector,
+            "app.kubernetes.io/instance": name,
+            "app.kubernetes.io/component": "gpu-service" if args.gpu else "service",
             "app.kubernetes.io/managed-by": "pulumi",
         }
+        version = image_version(args.image)
+        if version:
+            self.labels["app.kubernetes.io/version"] = version
 
         image: pulumi.Output[str]
         if args.build is not None:
@@ -344,8 +369,9 @@ class SophiaMicroservice(pulumi.ComponentResource):
                 capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
             ),
             volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
-            readiness_probe=self._probe(a.health),
-            liveness_probe=self._probe(a.health),
+            startup_probe=self._probe(a.health, "startup"),
+            readiness_probe=self._probe(a.health, "readiness"),
+            liveness_probe=self._probe(a.health, "liveness"),
         )
         return k8s.core.v1.PodSpecArgs(
             service_account_name=self._name,
@@ -362,14 +388,26 @@ class SophiaMicroservice(pulumi.ComponentResource):
             tolerations=tolerations,
             containers=[container],
             volumes=[
-                k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
+                k8s.core.v1.VolumeArgs(
+                    name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi")
+                )
             ],
         )
 
     @staticmethod
-    def _probe(health: HealthProbe | None) -> k8s.core.v1.ProbeArgs | None:
+    def _probe(
+        health: HealthProbe | None, kind: Literal["startup", "readiness", "liveness"]
+    ) -> k8s.core.v1.ProbeArgs | None:
         if health is None:
             return None
+        if kind == "startup":
+            period, failures, delay = 5, max(1, -(-health.startup_seconds // 5)), 0
+        elif kind == "readiness":
+            period, failures = health.period_seconds, health.failure_threshold
+            delay = health.initial_delay_seconds
+        else:
+            period, failures = health.period_seconds, 3 * health.failure_threshold
+            delay = health.initial_delay_seconds
         return k8s.core.v1.ProbeArgs(
             http_get=(
                 k8s.core.v1.HTTPGetActionArgs(path=health.path, port=health.port)
@@ -377,9 +415,9 @@ class SophiaMicroservice(pulumi.ComponentResource):
                 else None
             ),
             tcp_socket=(None if health.path else k8s.core.v1.TCPSocketActionArgs(port=health.port)),
-            initial_delay_seconds=health.initial_delay_seconds,
-            period_seconds=health.period_seconds,
-            failure_threshold=health.failure_threshold,
+            initial_delay_seconds=delay,
+            period_seconds=period,
+            failure_threshold=failures,
         )
 
     def _autoscaler(self, scaling: Autoscaling, opts: pulumi.ResourceOptions) -> None:

@@ -41,6 +41,14 @@ ConfigLookup = Callable[[str], pulumi.Input[str] | None]
 """Reads one secret stack-config value by key (without the project prefix), or None."""
 
 
+POD_SECURITY = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+}
+"""The namespace enforces Pod Security `restricted`: the API server itself refuses a pod that
+runs as root, escalates or keeps capabilities (the workloads here already comply)."""
+
+
 class MissingConfigError(Exception):
     """Stack config the spec needs is not set; the message says which keys and how."""
 
@@ -73,7 +81,9 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
     k8s_opts = pulumi.ResourceOptions(provider=provider)
     namespace = k8s.core.v1.Namespace(
         "namespace",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=platform.target_namespace, labels=labels),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=platform.target_namespace, labels={**labels, **POD_SECURITY}
+        ),
         opts=k8s_opts,
     )
     namespace_name: pulumi.Output[str] = namespace.metadata.name
@@ -283,6 +293,7 @@ def _microservice_args(
                 initial_delay_seconds=service.health.initial_delay_seconds,
                 period_seconds=service.health.period_seconds,
                 failure_threshold=service.health.failure_threshold,
+                startup_seconds=service.health.startup_seconds,
             )
             if service.health
             else None

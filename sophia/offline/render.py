@@ -17,6 +17,8 @@ from .runner import RecordedResource, is_secret, unwrap_secrets
 
 REDACTED = "<redacted>"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
+DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment"
+HPA_TYPE = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 SECRETS_LISTING = "SECRETS.txt"
 _LEADING_KEYS = ("apiVersion", "kind", "metadata")
 
@@ -32,7 +34,16 @@ def redact(value: Any) -> Any:
 
 
 def manifests(resources: Iterable[RecordedResource]) -> list[dict[str, Any]]:
-    """One manifest per Kubernetes object but Secrets, in registration order."""
+    """One manifest per Kubernetes object but Secrets, in registration order; a Deployment an
+    autoscaler scales has no `replicas` (applying one would fight the autoscaler)."""
+    resources = list(resources)
+    scaled = {
+        (r.properties.get("metadata", {}).get("namespace"), target.get("name"))
+        for r in resources
+        if r.type == HPA_TYPE
+        for target in [r.properties.get("spec", {}).get("scaleTargetRef", {})]
+        if target.get("kind") == "Deployment"
+    }
     found = []
     for resource in resources:
         if not resource.custom or not resource.type.startswith("kubernetes:"):
@@ -40,6 +51,12 @@ def manifests(resources: Iterable[RecordedResource]) -> list[dict[str, Any]]:
         if resource.type == SECRET_TYPE:
             continue
         manifest = redact(resource.properties)
+        metadata = manifest.get("metadata", {})
+        if (
+            resource.type == DEPLOYMENT_TYPE
+            and (metadata.get("namespace"), metadata.get("name")) in scaled
+        ):
+            manifest["spec"].pop("replicas", None)
         leading = {k: manifest[k] for k in _LEADING_KEYS if k in manifest}
         found.append({**leading, **{k: v for k, v in manifest.items() if k not in leading}})
     return found

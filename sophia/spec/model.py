@@ -366,7 +366,11 @@ class HealthCheck(SpecModel):
     period_seconds: int = Field(10, ge=1, le=3600)
     """Seconds between probes."""
     failure_threshold: int = Field(3, ge=1, le=100)
-    """Failed probes in a row before the pod is restarted (liveness) or unready (readiness)."""
+    """Failed probes in a row before the pod is unready (readiness); liveness restarts it after
+    three times as many."""
+    startup_seconds: int = Field(120, ge=5, le=7200)
+    """How long the process may take to answer at all (a startup probe; a model loading onto
+    a GPU may need minutes); liveness and readiness wait for it."""
 
 
 SurgeOrUnavailable = Annotated[

@@ -62,7 +62,7 @@ def test_secure_defaults_on_every_deployment(sophia_run: Run) -> None:
         assert sc["allowPrivilegeEscalation"] is False
         assert sc["capabilities"] == {"drop": ["ALL"]}
         assert {"mountPath": "/tmp", "name": "tmp"} in container["volumeMounts"]
-        assert {"emptyDir": {}, "name": "tmp"} in pod["volumes"]
+        assert {"emptyDir": {"sizeLimit": "1Gi"}, "name": "tmp"} in pod["volumes"]
         resources = container["resources"]
         for kind in ("requests", "limits"):
             assert {"cpu", "memory"} <= set(resources[kind]), (name, kind)

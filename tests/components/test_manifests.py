@@ -74,3 +74,27 @@ def test_sophia_render_writes_one_file_per_object(tmp_path: Path) -> None:
     for path in out.glob("*.yaml"):
         kubernetes_validate.validate(yaml.load(path), KUBERNETES_VERSION, strict=True)
         assert "offline-placeholder" not in path.read_text(encoding="utf-8")
+
+
+def test_workload_conventions(sophia_run: Run) -> None:
+    """Pod Security `restricted` enforced on the namespace, the recommended labels, three
+    distinct probes, and no `replicas` fighting an autoscaler in rendered manifests."""
+    found = manifests(sophia_run.resources)
+    namespace = next(m for m in found if m["kind"] == "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"  # type: ignore[index]
+    deployments = {m["metadata"]["name"]: m for m in found if m["kind"] == "Deployment"}  # type: ignore[index]
+    bi = deployments["business-intelligence"]
+    labels = bi["metadata"]["labels"]  # type: ignore[index]
+    assert labels["app.kubernetes.io/instance"] == "business-intelligence"
+    assert labels["app.kubernetes.io/version"] == "2.0.1"
+    assert labels["app.kubernetes.io/component"] == "gpu-service"
+    container = bi["spec"]["template"]["spec"]["containers"][0]  # type: ignore[index]
+    startup, ready, live = (
+        container[k] for k in ("startupProbe", "readinessProbe", "livenessProbe")
+    )
+    assert startup["failureThreshold"] * startup["periodSeconds"] >= 120
+    assert live["failureThreshold"] == 3 * ready["failureThreshold"]
+    assert startup != ready != live
+    assert bi["spec"]["strategy"] == {"type": "Recreate"}  # type: ignore[index]
+    assert "replicas" not in deployments["ai-intelligence"]["spec"]  # an HPA owns it
+    assert deployments["infrastructure"]["spec"]["replicas"] == 1  # type: ignore[index]
