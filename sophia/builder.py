@@ -31,6 +31,7 @@ from components import (
 from components.esc import camel_config_key as credential_config_key
 from components.esc import credentials_environment_name
 from components.gpu_host import K3sJoin, LambdaGpuHost, LambdaGpuHostArgs, SshAccess
+from components.lambda_cloud.resources import instance_name
 from components.microservice import HOST_NODE_LABEL
 
 from .costs import CostEstimate, estimate_costs
@@ -101,11 +102,16 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
         port = f":{service.ports[0].port}" if service.ports else ""
         endpoints[service.name] = pulumi.Output.concat(component.service_dns_name, port)
     costs = estimate_costs(platform)
-    outputs = {
+    outputs: dict[str, Any] = {
         "endpoints": endpoints,
         "estimatedMonthlyUsd": costs.monthly_usd,
         "gpuInventory": gpu_inventory(platform, costs),
+        "hosts": {
+            name: {"ip": host.ip, "privateIp": host.private_ip} for name, host in hosts.items()
+        },
     }
+    if server is not None and server.kubeconfig is not None:
+        outputs["kubeconfig"] = server.kubeconfig  # a secret output
     return PlatformStack(hosts, provider, namespace, bundle, services, outputs)
 
 
@@ -156,7 +162,7 @@ def _gpu_hosts(platform: Platform, config: ConfigLookup) -> dict[str, LambdaGpuH
         hosts[host.name] = LambdaGpuHost(
             host.name,
             LambdaGpuHostArgs(
-                instance_name=f"{prefix}-{host.name}"[:64],
+                instance_name=instance_name(prefix, host.name),
                 instance_type=host.instance_type,
                 region=host.region,
                 ssh_key_name=host.ssh_keys[0],

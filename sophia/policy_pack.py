@@ -41,6 +41,7 @@ def pack_catalog(catalog: Catalog) -> dict[str, Any]:
                 "vcpus": t.vcpus,
                 "memoryGib": t.memory_gib,
                 "priceCentsPerHour": t.price_cents_per_hour,
+                "architecture": t.architecture,
             }
             for t in catalog
         },

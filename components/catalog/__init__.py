@@ -24,6 +24,18 @@ _GPU_PREFIX = re.compile(r"^gpu_(?P<count>\d+)x_(?P<model>.+)$")
 _INTERCONNECT_SUFFIX = re.compile(r"_(sxm\d|pcie)$")
 
 
+def architecture_of(instance_type_name: str) -> str:
+    """The CPU architecture of a Lambda instance type: GH200 hosts are arm64 (Grace CPUs); the
+    API's instance-types answer does not say, so `sophia catalog refresh` applies this rule."""
+    return "arm64" if "gh200" in instance_type_name else "x86_64"
+
+
+def gpu_memory_of(gpu_description: str) -> int:
+    """GiB of one GPU from Lambda's description ('A10 (24 GB PCIe)' → 24)."""
+    match = re.search(r"\((\d+) GB", gpu_description)
+    return int(match.group(1)) if match else 0
+
+
 def gpu_type_of(instance_type_name: str) -> str:
     """The short GPU model used for node labels (``gpu_8x_a100_80gb_sxm4`` → ``a100-80gb``).
 
@@ -44,6 +56,10 @@ class InstanceType:
     memory_gib: int
     storage_gib: int
     price_cents_per_hour: int
+    architecture: str = "x86_64"
+    """'x86_64' or 'arm64' (GH200): the platform of the images the host can run."""
+    gpu_memory_gib: int = 0
+    """Memory of one GPU."""
 
     @property
     def gpu_type(self) -> str:
@@ -65,6 +81,8 @@ class InstanceType:
             "memoryGib": self.memory_gib,
             "storageGib": self.storage_gib,
             "priceCentsPerHour": self.price_cents_per_hour,
+            "architecture": self.architecture,
+            "gpuMemoryGib": self.gpu_memory_gib,
         }
 
     @classmethod
@@ -78,6 +96,8 @@ class InstanceType:
             memory_gib=int(data["memoryGib"]),
             storage_gib=int(data["storageGib"]),
             price_cents_per_hour=int(data["priceCentsPerHour"]),
+            architecture=str(data.get("architecture", "x86_64")),
+            gpu_memory_gib=int(data.get("gpuMemoryGib", 0)),
         )
 
 
@@ -156,7 +176,9 @@ __all__ = [
     "HOURS_PER_MONTH",
     "Catalog",
     "InstanceType",
+    "architecture_of",
     "catalog_from_api",
+    "gpu_memory_of",
     "gpu_type_of",
     "load_catalog",
     "save_catalog",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..catalog import InstanceType
+from ..catalog import InstanceType, architecture_of, gpu_memory_of
 from .errors import MalformedResponseError
 
 T = TypeVar("T")
@@ -84,6 +84,8 @@ class InstanceTypeOffer:
                 memory_gib=int(specs.get("memory_gib", 0)),
                 storage_gib=int(specs.get("storage_gib", 0)),
                 price_cents_per_hour=int(itype.get("price_cents_per_hour", 0)),
+                architecture=architecture_of(str(itype.get("name", name))),
+                gpu_memory_gib=gpu_memory_of(str(itype.get("gpu_description", ""))),
             ),
             tuple(r["name"] for r in data.get("regions_with_capacity_available") or ()),
         )

@@ -6,6 +6,7 @@ key travels as a secret input with every call instead (and `ApiKey` refuses to b
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,6 +33,17 @@ REPLACE_ON = ("instance_type_name", "region_name", "ssh_key_names", "file_system
 MAX_NAME_LENGTH = 64
 """Lambda's limit on instance names (InstanceLaunchRequest.name in its OpenAPI document)."""
 _OUTPUTS = ("instance_id", "ip", "private_ip", "status", "gpu_count", "price_cents_per_hour")
+
+
+def instance_name(*parts: str) -> str:
+    """`parts` joined by '-', within Lambda's 64 characters. A longer name keeps its first 55
+    characters and gets an 8-character hash of the whole: two hosts whose names share a long
+    prefix still get two instances (truncation alone once made them one)."""
+    full = "-".join(parts)
+    if len(full) <= MAX_NAME_LENGTH:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    return f"{full[: MAX_NAME_LENGTH - 9]}-{digest}"
 
 
 def _client(props: dict[str, Any], retry: RetryPolicy) -> LambdaCloudClient:

@@ -415,6 +415,9 @@ class Service(SpecModel):
     `build`, the name the built image is pushed as."""
     build: Build | None = None
     """Build the image from source and push it as `image`."""
+    platform: Literal["linux/amd64", "linux/arm64"] | None = None
+    """The image's platform where it is known (e.g. amd64-only images): a host of another
+    architecture (gpu_1x_gh200 is arm64) is refused."""
     replicas: int = Field(1, ge=0, le=100)
     """Pods to run (the starting point when `autoscaling` is set)."""
     ports: list[Port] = Field(default_factory=list)

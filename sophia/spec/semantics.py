@@ -127,6 +127,17 @@ class _Checker:
                 ("hosts",),
                 "hosts run k3s only with cluster.type: k3s; remove them or change the cluster",
             )
+        if isinstance(cluster, K3sCluster) and len({h.region for h in self.p.hosts}) > 1:
+            server = self.p.server_host
+            assert server is not None
+            for i, host in enumerate(self.p.hosts):
+                if host.region != server.region:
+                    yield self.err(
+                        ("hosts", i, "region"),
+                        f"host '{host.name}' is in {host.region} but the k3s server "
+                        f"'{server.name}' is in {server.region}: Lambda's private network is "
+                        "per region, so agents join only in the server's region",
+                    )
 
     def host_gpu(self, host_name: str) -> tuple[str, int] | None:
         """(GPU type, GPU count) of a host whose instance type the catalog knows."""
@@ -186,6 +197,7 @@ class _Checker:
                     f"(relative to {Path(self.doc.file).parent or '.'})",
                 )
         yield from self.placement(base, s)
+        yield from self.architecture(base, s)
         yield from self.service_secrets(base, s)
         yield from self.scaling(base, s)
         yield from self.resources(base, s)
@@ -203,6 +215,29 @@ class _Checker:
                     f"'{name}' is a credential of secrets.groups; take it from "
                     "secrets.keys, not env",
                 )
+
+    def architecture(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
+        """An image built or declared for one CPU architecture on a host of another."""
+        platform = s.platform or (s.build.platform if s.build else None)
+        if platform is None or isinstance(self.p.cluster, ExistingCluster):
+            return
+        wanted = "arm64" if platform.endswith("arm64") else "x86_64"
+        hosts = [s.host] if s.host else self.host_names
+        if s.gpu is not None:
+            hosts = [h for h in hosts if (g := self.host_gpu(h)) and g[0] == s.gpu.type]
+        arch = {
+            h: entry.architecture
+            for h in hosts
+            if (host := self.p.host(h)) and (entry := self.catalog.get(host.instance_type))
+        }
+        wrong = [h for h, a in arch.items() if a != wanted]
+        if wrong and len(wrong) == len(arch):
+            where = "platform" if s.platform else "build.platform"
+            yield self.err(
+                (*base, where),
+                f"the image is {platform} but host(s) {', '.join(wrong)} run {arch[wrong[0]]}; "
+                "build for that platform or place the service on another host",
+            )
 
     def placement(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
         if s.host is not None:

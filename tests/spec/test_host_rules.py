@@ -1,0 +1,72 @@
+"""Host rules: one region per k3s cluster, CPU architecture, unique cloud names, the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from components.catalog import load_catalog
+from components.lambda_cloud.resources import MAX_NAME_LENGTH, instance_name
+from sophia.spec import InvalidSpecError, load_spec
+
+HEAD = """\
+apiVersion: sophia.ai/v1
+kind: Platform
+metadata: {name: sophia-ai}
+budget: {monthlyUsd: 10000}
+hosts:
+"""
+
+
+def _errors(write: Callable[[str | bytes, str], Path], text: str) -> list[str]:
+    with pytest.raises(InvalidSpecError) as caught:
+        load_spec(write(text, "spec.yaml"))
+    return [f"{e.path}: {e.message}" for e in caught.value.errors]
+
+
+def test_hosts_of_one_cluster_share_the_servers_region(
+    write_spec: Callable[[str | bytes, str], Path],
+) -> None:
+    text = HEAD + (
+        "  - {name: a, instanceType: gpu_1x_a10, region: us-west-1, sshKeys: [k]}\n"
+        "  - {name: b, instanceType: gpu_1x_a10, region: us-east-1, sshKeys: [k]}\n"
+    )
+    assert _errors(write_spec, text) == [
+        "hosts[b].region: host 'b' is in us-east-1 but the k3s server 'a' is in us-west-1: "
+        "Lambda's private network is per region, so agents join only in the server's region"
+    ]
+
+
+def test_an_amd64_image_is_refused_on_an_arm64_host(
+    write_spec: Callable[[str | bytes, str], Path],
+) -> None:
+    text = HEAD + (
+        "  - {name: grace, instanceType: gpu_1x_gh200, region: us-east-1, sshKeys: [k]}\n"
+        "services:\n"
+        "  - {name: api, image: 'ghcr.io/x/api:1.0', host: grace, platform: linux/amd64}\n"
+    )
+    assert _errors(write_spec, text) == [
+        "services[api].platform: the image is linux/amd64 but host(s) grace run arm64; build "
+        "for that platform or place the service on another host"
+    ]
+    assert load_spec(write_spec(text.replace("linux/amd64", "linux/arm64"), "ok.yaml"))
+
+
+def test_long_names_get_distinct_instances() -> None:
+    prefix = "sophia-ai-production-" + "x" * 30
+    first = instance_name(prefix, "gpu-h100-inference-primary")
+    second = instance_name(prefix, "gpu-h100-inference-secondary")
+    assert len(first) <= MAX_NAME_LENGTH and len(second) <= MAX_NAME_LENGTH
+    assert first != second  # plain truncation made them one instance
+    assert instance_name("sophia-ai-prod", "gpu-a10") == "sophia-ai-prod-gpu-a10"
+
+
+def test_catalog_knows_every_listed_type_with_architecture_and_gpu_memory() -> None:
+    catalog = load_catalog()
+    a100 = catalog.get("gpu_1x_a100")
+    assert a100 is not None and a100.gpu_type == "a100" and a100.gpu_memory_gib == 40
+    assert catalog.get("gpu_1x_gh200").architecture == "arm64"  # type: ignore[union-attr]
+    assert {t.architecture for t in catalog if "gh200" not in t.name} == {"x86_64"}
+    assert all(t.gpu_memory_gib > 0 for t in catalog)
