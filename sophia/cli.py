@@ -231,6 +231,67 @@ def refresh(spec: SpecArg = DEFAULT_SPEC, stack: EngineStackOpt = None) -> None:
     _real_engine("refresh", spec, stack)
 
 
+stack_app = typer.Typer(help="The Pulumi stacks of a spec.")
+app.add_typer(stack_app, name="stack")
+
+
+@stack_app.command("init")
+def stack_init(
+    name: Annotated[str, typer.Argument(help="Stack name (a DNS label, e.g. 'staging').")],
+    spec: Annotated[Path, typer.Option("--spec", help="Spec file.")] = DEFAULT_SPEC,
+) -> None:
+    """Add a stack: its entry in the spec, its `Pulumi.NAME.yaml`, and the stack in the
+    backend where the Pulumi CLI is installed."""
+    import re
+
+    from .spec.model import DNS_LABEL
+    from .spec_edit import add_stack
+    from .stack_files import stack_file_text
+
+    if not re.match(DNS_LABEL, name) or len(name) > 63:
+        fail(f"sophia stack init: '{name}' is not a DNS label (e.g. 'staging')", EXIT_INVALID)
+    load_or_exit(spec, None)
+    target = Path(f"Pulumi.{name}.yaml")
+    if target.exists():
+        fail(f"sophia stack init: {target} exists already", EXIT_INVALID)
+    outcome = add_stack(spec, name)
+    if not outcome.applied:
+        err.print(outcome.message, markup=False)
+        for problem in outcome.problems:
+            err.print(f"  {problem}", markup=False)
+        raise typer.Exit(1)
+    target.write_text(stack_file_text(load_or_exit(spec, name), spec), encoding="utf-8")
+    out.print(f"{outcome.message}; wrote {target}", markup=False)
+    _create_in_backend(name)
+
+
+def _create_in_backend(name: str) -> None:
+    from .automation import PROJECT_DIR, PROJECT_NAME, EngineError, require_pulumi_cli
+
+    try:
+        require_pulumi_cli()
+    except EngineError:
+        out.print(
+            "no Pulumi CLI here: create the stack later with `pulumi stack init`", markup=False
+        )
+        return
+    from pulumi import automation as auto
+
+    try:
+        auto.create_stack(
+            stack_name=name,
+            project_name=PROJECT_NAME,
+            program=lambda: None,
+            opts=auto.LocalWorkspaceOptions(work_dir=str(PROJECT_DIR)),
+        )
+    except auto.StackAlreadyExistsError:
+        out.print(f"stack {name} exists in the backend already", markup=False)
+        return
+    except auto.CommandError as problem:
+        fail(f"sophia stack init: the backend refused the stack: {str(problem).strip()[:300]}")
+    out.print(f"created stack {name} in the backend", markup=False)
+
+
 @app.command("policy-config")
 def policy_config_command(
     spec: SpecArg = DEFAULT_SPEC,

@@ -160,3 +160,17 @@ def set_image(path: Path, service: str, image: str, stack: str | None = None) ->
         service_node(tree, service)["image"] = image
 
     return edit_spec(path, mutate, f"{service} image → {image}", stack)
+
+
+def add_stack(path: Path, stack: str) -> EditOutcome:
+    """Add `stacks.<stack>: {}` (the base as it is) to the spec, checked like any edit."""
+
+    def mutate(tree: Any) -> None:
+        stacks = tree.get("stacks")
+        if stacks is None:
+            tree["stacks"] = stacks = {}
+        if stack in stacks:
+            raise EditError(f"the spec already has a stack '{stack}'")
+        stacks[stack] = {}
+
+    return edit_spec(path, mutate, f"stack {stack} added", stack)

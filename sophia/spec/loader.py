@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import InvalidSpecError, SpecError, did_you_mean, quoted_list
-from .model import PATTERN_HINTS, Platform
+from .model import PATTERN_HINTS, ExistingCluster, Platform
 from .schema import offending_fields, schema_errors
 from .semantics import semantic_errors
 from .source import SpecDocument, read_document
@@ -56,11 +56,23 @@ def validate_document(document: SpecDocument, path: Path, stack: str | None = No
     else:
         variants = [stack] if stack in base.stacks else []
     selected = base
+    namespaces: dict[str, str] = {}
     for name in variants:
         variant, variant_errors = _check(apply_stack(document, name))
         errors += [_in_stack(e, name) for e in variant_errors]
         if name == stack and variant is not None:
             selected = variant
+        if stack is None and variant is not None and isinstance(variant.cluster, ExistingCluster):
+            shared = namespaces.setdefault(variant.target_namespace, name)
+            if shared != name:
+                errors.append(
+                    document.error(
+                        ("stacks", name),
+                        f"stacks '{shared}' and '{name}' would deploy into the same namespace "
+                        f"'{variant.target_namespace}' of the existing cluster; set "
+                        f"stacks.{name}.namespace",
+                    )
+                )
     if errors:
         raise InvalidSpecError(errors)
     return LoadedSpec(path, document, selected, stack)
