@@ -22,7 +22,7 @@ from typing import Any
 
 from ..costs import CostEstimate, HostCost
 from .changes import LAMBDA_INSTANCE, Change, Plan
-from .preview import PreviewResult
+from .preview import PreviewResult, capacity_at_peak
 from .report import project_name
 from .runner import RecordedResource
 
@@ -105,6 +105,16 @@ def _breakdown(
     costs: CostEstimate, resources: list[RecordedResource], plan: Plan | None
 ) -> dict[str, Any]:
     priced = [_host_resource(h, costs.hours_per_month, resources, plan) for h in costs.hosts]
+    nodes = {n.name: n for n in capacity_at_peak(resources).nodes}
+    for entry, host in zip(priced, costs.hosts, strict=True):
+        node = nodes.get(host.host)
+        if node is not None:  # what is left of the host at peak, after the system reserve
+            entry["metadata"]["headroom"] = {
+                "cpu": f"{node.free.cpu_m}m",
+                "memory": f"{node.free.memory // 2**20}Mi",
+                "gpus": node.free.gpus,
+                "pods": len(node.pods),
+            }
     priced_urns = {r["metadata"]["urn"] for r in priced}
     hourly = sum((Decimal(str(h.usd_per_hour)) for h in costs.hosts), Decimal(0))
     return {

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sophia_guardrails.capacity import Placement, nodes_of, place, pods_of
+
 from ..costs import CostEstimate, estimate_costs, service_costs
 from ..policy_config import policy_config as spec_policy_config
 from ..spec import InvalidSpecError, LoadedSpec, load_spec, validate_document
 from ..spec.source import parse_document
 from .analyzer import Diagnostic, PolicyPackProcess, load_policy_config
 from .changes import LAMBDA_INSTANCE, Plan, plan_changes
-from .runner import PROJECT, RecordedResource, run_spec
+from .runner import PROJECT, RecordedResource, run_spec, unwrap_secrets
 
 JSON_FORMAT_VERSION = 1
 
@@ -38,6 +40,23 @@ class BaseComparison:
 
 
 @dataclass(frozen=True)
+class _AsPolicySees:
+    """A recorded resource in the shape the pack's rules read (resource_type, props, name)."""
+
+    resource_type: str
+    props: dict[str, Any]
+    name: str
+
+
+def capacity_at_peak(
+    resources: list[RecordedResource], reserve: Mapping[str, Any] | None = None
+) -> Placement:
+    """Where every pod at peak lands on the stack's hosts: the capacity policy's own model."""
+    seen = [_AsPolicySees(r.type, unwrap_secrets(r.properties), r.name) for r in resources]
+    return place(pods_of(seen), nodes_of(seen, reserve))
+
+
+@dataclass(frozen=True)
 class PreviewResult:
     spec: LoadedSpec
     stack: str
@@ -46,6 +65,10 @@ class PreviewResult:
     costs: CostEstimate
     service_costs: dict[str, float]
     base: BaseComparison | None
+
+    @property
+    def capacity(self) -> Placement:
+        return capacity_at_peak(self.resources)
 
     @property
     def mandatory(self) -> list[Diagnostic]:

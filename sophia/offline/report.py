@@ -72,6 +72,33 @@ def _costs(result: PreviewResult) -> Table:
     return table
 
 
+def _headroom(result: PreviewResult) -> Table | None:
+    """Each host at peak (replicas, autoscaling max, rollout surge): what is used, what is left."""
+    nodes = result.capacity.nodes
+    if not nodes:
+        return None
+    table = Table(title="Capacity at peak (after the system reserve)", title_justify="left")
+    for column in (
+        "host",
+        "instance type",
+        "CPU used / allocatable",
+        "memory used / allocatable",
+        "GPUs",
+        "pods",
+    ):
+        table.add_column(column, justify="left" if column in ("host", "instance type") else "right")
+    for n in nodes:
+        table.add_row(
+            n.name,
+            n.instance_type,
+            f"{n.used.cpu_m / 1000:g} / {n.allocatable.cpu_m / 1000:g}",
+            f"{n.used.memory / 2**30:.1f} / {n.allocatable.memory / 2**30:.1f} Gi",
+            f"{n.used.gpus} / {n.allocatable.gpus}",
+            str(len(n.pods)),
+        )
+    return table
+
+
 def _violations(title: str, items: list[Diagnostic], style: str) -> Table:
     table = Table(title=f"{title} ({len(items)})", title_justify="left", title_style=style)
     table.add_column("policy", style=style)
@@ -125,6 +152,9 @@ def render(result: PreviewResult) -> Group:
         _counts(result),
         _costs(result),
     ]
+    headroom = _headroom(result)
+    if headroom is not None:
+        parts.append(headroom)
     if result.base is not None:
         parts += _plan(result.base.ref, result.base.changes)
     if result.mandatory:

@@ -243,3 +243,17 @@ def test_staging_stack(tmp_path: Path) -> None:
     assert result.returncode == 0
     data = infracost(result.stdout)
     assert data["projects"][0]["name"] == "sophia-ai/staging"
+
+
+def test_headroom_per_host_in_the_report_and_the_json() -> None:
+    text = preview(SPEC)
+    assert "Capacity at peak (after the system reserve)" in text.stdout
+    assert "6.7 / 29" in text.stdout and "1 / 1" in text.stdout
+    data = infracost(preview(SPEC, "--json").stdout)
+    (host,) = data["projects"][0]["breakdown"]["resources"]
+    assert host["metadata"]["headroom"] == {
+        "cpu": "22300m",
+        "memory": "185856Mi",
+        "gpus": 0,
+        "pods": 16,
+    }
