@@ -253,7 +253,7 @@ def test_headroom_per_host_in_the_report_and_the_json() -> None:
     (host,) = data["projects"][0]["breakdown"]["resources"]
     assert host["metadata"]["headroom"] == {
         "cpu": "22300m",
-        "memory": "185856Mi",
+        "memory": "184832Mi",
         "gpus": 0,
         "pods": 16,
     }
