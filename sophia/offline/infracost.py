@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..costs import CostEstimate, HostCost
+from .analyzer import Diagnostic
 from .changes import LAMBDA_INSTANCE, Change, Plan
 from .preview import PreviewResult, capacity_at_peak
 from .report import project_name
@@ -164,35 +165,23 @@ def _diff(current: dict[str, Any], past: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _violation(d: Diagnostic, code: int) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": f"{d.policy_name}: {d.message}",
+        "data": {
+            "policyName": d.policy_name,
+            "policyPackName": d.policy_pack,
+            "enforcementLevel": d.enforcement_level,
+            "urn": d.urn,
+        },
+        "isError": code == CODE_MANDATORY_VIOLATION,
+    }
+
+
 def _diagnostics(result: PreviewResult) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    errors = [
-        {
-            "code": CODE_MANDATORY_VIOLATION,
-            "message": f"{d.policy_name}: {d.message}",
-            "data": {
-                "policyName": d.policy_name,
-                "policyPackName": d.policy_pack,
-                "enforcementLevel": d.enforcement_level,
-                "urn": d.urn,
-            },
-            "isError": True,
-        }
-        for d in result.mandatory
-    ]
-    warnings = [
-        {
-            "code": CODE_ADVISORY_VIOLATION,
-            "message": f"{d.policy_name}: {d.message}",
-            "data": {
-                "policyName": d.policy_name,
-                "policyPackName": d.policy_pack,
-                "enforcementLevel": d.enforcement_level,
-                "urn": d.urn,
-            },
-            "isError": False,
-        }
-        for d in result.advisory
-    ]
+    errors = [_violation(d, CODE_MANDATORY_VIOLATION) for d in result.mandatory]
+    warnings = [_violation(d, CODE_ADVISORY_VIOLATION) for d in result.advisory]
     if result.base is not None:
         warnings += [
             {

@@ -28,6 +28,11 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 def resource(type_: str, props: Mapping[str, Any], name: str = "r") -> RecordedResource:
     struct = struct_pb2.Struct()
     struct.update(dict(props))
+    return raw_resource(type_, struct, name)
+
+
+def raw_resource(type_: str, struct: struct_pb2.Struct, name: str = "r") -> RecordedResource:
+    """A resource with exactly these wire properties (NaN, odd shapes and all)."""
     return RecordedResource(
         urn=f"{STACK}{type_}::{name}",
         type=type_,

@@ -24,6 +24,7 @@ from tests.policies.harness import (
     instance,
     of,
     quiet,
+    raw_resource,
     recreated,
     resource,
 )
@@ -75,19 +76,6 @@ def test_gpu_pods_placed_by_affinity_are_placed_and_counted(pack: Pack) -> None:
     )
 
 
-def _raw(type_: str, struct: struct_pb2.Struct, name: str = "r") -> RecordedResource:
-    return RecordedResource(
-        urn=f"urn:pulumi:test::sophia-ai::{type_}::{name}",
-        type=type_,
-        name=name,
-        parent="",
-        custom=True,
-        provider="",
-        dependencies=(),
-        struct=struct,
-    )
-
-
 def _with_number(value: float) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
     struct.update({"spec": {"replicas": 1}})
@@ -116,10 +104,10 @@ def test_unreadable_resources_get_one_mandatory_answer(
     pack: Pack, struct: struct_pb2.Struct, fragment: str
 ) -> None:
     started = time.monotonic()
-    found = pack.analyze(_raw(DEPLOYMENT, struct))
+    found = pack.analyze(raw_resource(DEPLOYMENT, struct))
     assert [d.policy_name for d in found] == ["readable-resources"]
     assert found[0].enforcement_level == "mandatory" and fragment in found[0].message
-    stack = pack.analyze_stack([_raw(DEPLOYMENT, struct), instance("gpu_1x_a10")])
+    stack = pack.analyze_stack([raw_resource(DEPLOYMENT, struct), instance("gpu_1x_a10")])
     assert [d.policy_name for d in stack] == ["readable-resources"]
     assert time.monotonic() - started < 10
 
@@ -129,7 +117,7 @@ def test_a_secret_without_its_value_is_refused_not_crashed_on(pack: Pack) -> Non
     struct.update(
         {"data": {"KEY": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}}}
     )
-    found = pack.analyze(_raw("kubernetes:core/v1:Secret", struct))
+    found = pack.analyze(raw_resource("kubernetes:core/v1:Secret", struct))
     fires("readable-resources", found, "data.KEY is a secret without a value")
 
 
@@ -157,7 +145,7 @@ def test_binary_data_is_checked_too(pack: Pack) -> None:
             "binaryData": {"aws": token, "png": base64.b64encode(b"\x89PNG\xff").decode()},
         }
     )
-    found = pack.analyze(_raw("kubernetes:core/v1:ConfigMap", struct, "settings"))
+    found = pack.analyze(raw_resource("kubernetes:core/v1:ConfigMap", struct, "settings"))
     fires("no-plaintext-secrets", found, "binaryData.aws")
     assert not [d for d in found if "binaryData.png" in d.message]
 
