@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pulumi
 from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 from pulumi.runtime.stack import run_pulumi_func
 
@@ -186,6 +187,9 @@ def run_under_mocks(
     ensure_event_loop()
     mocks = PreviewMocks()
     monitor = _RecordingMonitor(mocks, PROJECT, stack)
+    # A fresh root stack resource for this stack (a long-lived process runs several stacks;
+    # set_mocks keeps an existing root, so top-level resources got the previous stack's URN).
+    settings.reset_options(project=PROJECT, stack=stack, preview=True)
     set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
     result: list[T] = []
     loop = asyncio.get_event_loop_policy().get_event_loop()
