@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         Rollout,
         SecretKeyRef,
         SophiaMicroservice,
+        WritableVolume,
     )
     from .secret_bundle import EscProjection, EscSecretBundle, EscSecretBundleArgs
 
@@ -44,6 +45,7 @@ _HOMES = {
             "Rollout",
             "SecretKeyRef",
             "SophiaMicroservice",
+            "WritableVolume",
         ],
         "microservice",
     ),
@@ -75,4 +77,5 @@ __all__ = [
     "SecretKeyRef",
     "SophiaMicroservice",
     "SshAccess",
+    "WritableVolume",
 ]

@@ -92,6 +92,20 @@ class ImageBuild:
 
 
 @dataclass(frozen=True)
+class WritableVolume:
+    """A writable directory for a read-only-root container: scratch space that lives as long
+    as the pod (`size_limit` caps it: a model cache must not fill the node's disk), or an
+    existing PersistentVolumeClaim (`claim`) for what must outlive it."""
+
+    name: str
+    mount_path: str
+    size_limit: str | None = "10Gi"
+    claim: str | None = None
+    memory: bool = False
+    """Scratch space in RAM (tmpfs): fast, counted against the container's memory limit."""
+
+
+@dataclass(frozen=True)
 class Rollout:
     """How a new version replaces the old pods.
 
@@ -139,6 +153,8 @@ class MicroserviceArgs:
     build: ImageBuild | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     run_as_user: int = NON_ROOT_UID
+    volumes: Sequence[WritableVolume] = ()
+    """Writable directories besides /tmp (model caches, weights on a persistent volume)."""
     rollout: Rollout | None = None
     """Default: Recreate for GPU services (see `GPU_ROLLOUT`), Kubernetes' RollingUpdate
     (25% surge, 25% unavailable) for the others."""
@@ -148,6 +164,22 @@ class MicroserviceArgs:
         if self.rollout is not None:
             return self.rollout
         return GPU_ROLLOUT if self.gpu is not None else Rollout()
+
+
+def _volume(volume: WritableVolume) -> k8s.core.v1.VolumeArgs:
+    if volume.claim is not None:
+        return k8s.core.v1.VolumeArgs(
+            name=volume.name,
+            persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                claim_name=volume.claim
+            ),
+        )
+    return k8s.core.v1.VolumeArgs(
+        name=volume.name,
+        empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(
+            size_limit=volume.size_limit, medium="Memory" if volume.memory else None
+        ),
+    )
 
 
 def image_version(image: str) -> str | None:
@@ -368,7 +400,13 @@ class SophiaMicroservice(pulumi.ComponentResource):
                 read_only_root_filesystem=True,
                 capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
             ),
-            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+            volume_mounts=[
+                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                *(
+                    k8s.core.v1.VolumeMountArgs(name=v.name, mount_path=v.mount_path)
+                    for v in a.volumes
+                ),
+            ],
             startup_probe=self._probe(a.health, "startup"),
             readiness_probe=self._probe(a.health, "readiness"),
             liveness_probe=self._probe(a.health, "liveness"),
@@ -390,7 +428,8 @@ class SophiaMicroservice(pulumi.ComponentResource):
             volumes=[
                 k8s.core.v1.VolumeArgs(
                     name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi")
-                )
+                ),
+                *(_volume(v) for v in a.volumes),
             ],
         )
 

@@ -27,6 +27,7 @@ from components import (
     MicroserviceArgs,
     Rollout,
     SophiaMicroservice,
+    WritableVolume,
 )
 from components.esc import camel_config_key as credential_config_key
 from components.esc import credentials_environment_name
@@ -321,6 +322,10 @@ def _microservice_args(
         ),
         labels=labels,
         rollout=_rollout(service),
+        volumes=[
+            WritableVolume(v.name, v.mount_path, v.size_limit, v.claim, v.memory)
+            for v in service.volumes
+        ],
     )
 
 

@@ -378,6 +378,19 @@ SurgeOrUnavailable = Annotated[
 ]
 
 
+class Volume(SpecModel):
+    name: DnsLabel
+    """Volume name, unique in the service (not 'tmp': /tmp is always there)."""
+    mount_path: Annotated[str, StringConstraints(pattern=r"^/[^\x00-\x1f]*$", max_length=256)]
+    """Where the container sees it, e.g. '/models'."""
+    size_limit: MemoryQuantity | None = "10Gi"
+    """Scratch space that lives as long as the pod, at most this much (a model cache)."""
+    claim: DnsLabel | None = None
+    """An existing PersistentVolumeClaim to mount instead (weights that outlive the pod)."""
+    memory: bool = False
+    """Scratch space in RAM (tmpfs); it counts against the container's memory limit."""
+
+
 class Rollout(SpecModel):
     strategy: Literal["RollingUpdate", "Recreate"] | None = None
     """'Recreate' stops the old pods first (the default for GPU services: a one-GPU host has no
@@ -446,6 +459,8 @@ class Service(SpecModel):
     """Keep this many pods during node drains (a PodDisruptionBudget)."""
     rollout: Rollout | None = None
     """How new versions replace old pods (default: Recreate for GPU services)."""
+    volumes: list[Volume] = Field(default_factory=list)
+    """Writable directories besides /tmp: the root filesystem is read-only."""
 
     @property
     def peak_replicas(self) -> int:

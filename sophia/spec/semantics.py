@@ -198,6 +198,7 @@ class _Checker:
                 )
         yield from self.placement(base, s)
         yield from self.architecture(base, s)
+        yield from self.volumes(base, s)
         yield from self.service_secrets(base, s)
         yield from self.scaling(base, s)
         yield from self.resources(base, s)
@@ -215,6 +216,22 @@ class _Checker:
                     f"'{name}' is a credential of secrets.groups; take it from "
                     "secrets.keys, not env",
                 )
+
+    def volumes(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
+        names: set[str] = {"tmp"}
+        paths: set[str] = {"/tmp"}
+        for i, v in enumerate(s.volumes):
+            where = (*base, "volumes", i)
+            if v.name in names:
+                yield self.err(
+                    (*where, "name"), f"volume name '{v.name}' is taken (so is 'tmp')"
+                )
+            if v.mount_path.rstrip("/") in paths:
+                yield self.err((*where, "mountPath"), f"{v.mount_path} is mounted already")
+            if v.claim is not None and v.memory:
+                yield self.err((*where, "memory"), "a claim is a persistent volume, not memory")
+            names.add(v.name)
+            paths.add(v.mount_path.rstrip("/"))
 
     def architecture(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
         """An image built or declared for one CPU architecture on a host of another."""

@@ -98,3 +98,19 @@ def test_workload_conventions(sophia_run: Run) -> None:
     assert bi["spec"]["strategy"] == {"type": "Recreate"}  # type: ignore[index]
     assert "replicas" not in deployments["ai-intelligence"]["spec"]  # an HPA owns it
     assert deployments["infrastructure"]["spec"]["replicas"] == 1  # type: ignore[index]
+
+
+def test_writable_volumes_for_model_caches(sophia_run: Run) -> None:
+    """specs/sophia.yaml gives the GPU service a 20Gi model cache besides the 1Gi /tmp."""
+    found = manifests(sophia_run.resources)
+    bi = next(
+        m
+        for m in found
+        if m["kind"] == "Deployment" and m["metadata"]["name"] == "business-intelligence"
+    )  # type: ignore[index]
+    pod = bi["spec"]["template"]["spec"]  # type: ignore[index]
+    assert {"name": "model-cache", "emptyDir": {"sizeLimit": "20Gi"}} in pod["volumes"]
+    mounts = pod["containers"][0]["volumeMounts"]
+    assert {"name": "model-cache", "mountPath": "/models"} in mounts
+    startup = pod["containers"][0]["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 600

@@ -70,3 +70,18 @@ def test_catalog_knows_every_listed_type_with_architecture_and_gpu_memory() -> N
     assert catalog.get("gpu_1x_gh200").architecture == "arm64"  # type: ignore[union-attr]
     assert {t.architecture for t in catalog if "gh200" not in t.name} == {"x86_64"}
     assert all(t.gpu_memory_gib > 0 for t in catalog)
+
+
+def test_volumes_do_not_collide(write_spec: Callable[[str | bytes, str], Path]) -> None:
+    text = (
+        "apiVersion: sophia.ai/v1\nkind: Platform\nmetadata: {name: x}\nbudget: {monthlyUsd: 10}\n"
+        "cluster: {type: existing}\nservices:\n"
+        "  - name: api\n    image: 'ghcr.io/x/api:1.0'\n    volumes:\n"
+        "      - {name: tmp, mountPath: /cache}\n"
+        "      - {name: weights, mountPath: /tmp/, claim: weights, memory: true}\n"
+    )
+    assert _errors(write_spec, text) == [
+        "services[api].volumes[tmp].name: volume name 'tmp' is taken (so is 'tmp')",
+        "services[api].volumes[weights].mountPath: /tmp/ is mounted already",
+        "services[api].volumes[weights].memory: a claim is a persistent volume, not memory",
+    ]
