@@ -153,6 +153,8 @@ class MicroserviceArgs:
     build: ImageBuild | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     run_as_user: int = NON_ROOT_UID
+    image_pull_secrets: Sequence[pulumi.Input[str]] = ()
+    """Names of `kubernetes.io/dockerconfigjson` Secrets for private registries."""
     volumes: Sequence[WritableVolume] = ()
     """Writable directories besides /tmp (model caches, weights on a persistent volume)."""
     rollout: Rollout | None = None
@@ -422,6 +424,10 @@ class SophiaMicroservice(pulumi.ComponentResource):
                 seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
             ),
             runtime_class_name="nvidia" if a.gpu is not None else None,
+            image_pull_secrets=[
+                k8s.core.v1.LocalObjectReferenceArgs(name=n) for n in a.image_pull_secrets
+            ]
+            or None,
             node_selector=node_selector or None,
             tolerations=tolerations,
             containers=[container],

@@ -10,7 +10,9 @@ environment and exports each credential's active slot as `environmentVariables` 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -69,6 +71,12 @@ class EscSecretBundle(pulumi.ComponentResource):
         if missing:
             raise ValueError(f"{name}: no value for credential(s) {', '.join(sorted(missing))}")
         self._group_of = {key: group for group, keys in args.groups.items() for key in keys}
+        self._name = name
+        self._values = args.values
+        self._prefix = args.secret_name_prefix
+        self._namespace = args.namespace
+        self._labels = dict(args.labels)
+        self._registries: dict[str, pulumi.Output[str]] = {}
         self.secrets: dict[str, k8s.core.v1.Secret] = {}
         self.secret_names = {}
         self.checksums = {}
@@ -115,6 +123,48 @@ class EscSecretBundle(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs({"secretNames": self.secret_names, "checksums": self.checksums})
+
+    def registry_secret(
+        self, name: str, server: str, username_key: str, password_key: str
+    ) -> pulumi.Output[str]:
+        """A `kubernetes.io/dockerconfigjson` Secret for a private registry, from two of the
+        bundle's credentials (made once per registry); returns its name for imagePullSecrets."""
+        made = self._registries.get(name)
+        if made is not None:
+            return made
+        for key in (username_key, password_key):
+            if key not in self._values:
+                raise ValueError(f"the bundle holds no credential {key} for registry {server}")
+        pair: pulumi.Output[list[str]] = pulumi.Output.all(
+            self._values[username_key], self._values[password_key]
+        )
+        config: pulumi.Output[str] = pair.apply(
+            lambda pair: json.dumps(
+                {
+                    "auths": {
+                        server: {
+                            "username": pair[0],
+                            "password": pair[1],
+                            "auth": base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode(),
+                        }
+                    }
+                }
+            )
+        )
+        sealed: pulumi.Output[str] = pulumi.Output.secret(config)
+        secret = k8s.core.v1.Secret(
+            f"{self._name}-registry-{name}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{self._prefix}-registry-{name}",
+                namespace=self._namespace,
+                labels={**self._labels, "app.kubernetes.io/managed-by": "pulumi"},
+            ),
+            type="kubernetes.io/dockerconfigjson",
+            string_data={".dockerconfigjson": sealed},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._registries[name] = secret.metadata.name
+        return self._registries[name]
 
     def group_of(self, key: str) -> str:
         return self._group_of[key]

@@ -326,7 +326,16 @@ def _microservice_args(
             WritableVolume(v.name, v.mount_path, v.size_limit, v.claim, v.memory)
             for v in service.volumes
         ],
+        image_pull_secrets=_pull_secrets(service, bundle),
     )
+
+
+def _pull_secrets(service: Service, bundle: EscSecretBundle | None) -> list[pulumi.Output[str]]:
+    pull = service.image_pull_secret
+    if pull is None or bundle is None:  # cross-references checked that the keys exist
+        return []
+    registry = pull.server.replace(".", "-").replace(":", "-")
+    return [bundle.registry_secret(registry, pull.server, pull.username_key, pull.password_key)]
 
 
 def _rollout(service: Service) -> Rollout | None:

@@ -378,6 +378,15 @@ SurgeOrUnavailable = Annotated[
 ]
 
 
+class PullSecret(SpecModel):
+    server: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(:[0-9]+)?$", max_length=253)]
+    """Registry host, e.g. 'ghcr.io' or 'registry-1.docker.io'."""
+    username_key: CredentialKey
+    """Credential (from `secrets.groups`) holding the user name."""
+    password_key: CredentialKey
+    """Credential holding the password or access token."""
+
+
 class Volume(SpecModel):
     name: DnsLabel
     """Volume name, unique in the service (not 'tmp': /tmp is always there)."""
@@ -461,6 +470,9 @@ class Service(SpecModel):
     """How new versions replace old pods (default: Recreate for GPU services)."""
     volumes: list[Volume] = Field(default_factory=list)
     """Writable directories besides /tmp: the root filesystem is read-only."""
+    image_pull_secret: PullSecret | None = None
+    """Credentials for a private registry (a dockerconfigjson Secret made from two credentials
+    of the bundle; values never in the spec)."""
 
     @property
     def peak_replicas(self) -> int:

@@ -223,9 +223,7 @@ class _Checker:
         for i, v in enumerate(s.volumes):
             where = (*base, "volumes", i)
             if v.name in names:
-                yield self.err(
-                    (*where, "name"), f"volume name '{v.name}' is taken (so is 'tmp')"
-                )
+                yield self.err((*where, "name"), f"volume name '{v.name}' is taken (so is 'tmp')")
             if v.mount_path.rstrip("/") in paths:
                 yield self.err((*where, "mountPath"), f"{v.mount_path} is mounted already")
             if v.claim is not None and v.memory:
@@ -303,6 +301,16 @@ class _Checker:
                 yield self.reference(
                     (*base, "secrets", "keys", j), key, self.credential_keys, "secret key"
                 )
+        pull = s.image_pull_secret
+        if pull is not None:
+            for field, key in (
+                ("usernameKey", pull.username_key),
+                ("passwordKey", pull.password_key),
+            ):
+                if key not in self.credential_keys:
+                    yield self.reference(
+                        (*base, "imagePullSecret", field), key, self.credential_keys, "secret key"
+                    )
 
     def scaling(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
         auto = s.autoscaling

@@ -217,3 +217,33 @@ def test_a_worker_without_ports_gets_no_service() -> None:
     types = {r.type for r in resources}
     assert "kubernetes:apps/v1:Deployment" in types
     assert "kubernetes:core/v1:Service" not in types
+
+
+def test_a_private_registry_gets_a_pull_secret_from_the_bundle() -> None:
+    """imagePullSecret: a dockerconfigjson Secret built from two bundle credentials, values
+    secret on the wire, referenced by the pod; the credentials never appear in plain text."""
+    from sophia.offline.runner import is_secret, run_spec
+    from sophia.spec import load_spec
+    from tests.components.conftest import canary_config
+    from tests.conftest import SPEC
+
+    text = SPEC.read_text(encoding="utf-8").replace(
+        "    host: gpu-a10\n    health: {path: /health",
+        "    host: gpu-a10\n    imagePullSecret: {server: registry-1.docker.io, usernameKey: "
+        "DOCKER_HUB_USERNAME, passwordKey: DOCKER_HUB_ACCESS_TOKEN}\n    health: {path: /health",
+    )
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sophia.yaml"
+        path.write_text(text, encoding="utf-8")
+        resources, _ = run_spec(load_spec(path, "prod"), "prod", canary_config)
+    registry = next(r for r in resources if r.name == "credentials-registry-registry-1-docker-io")
+    assert registry.properties["type"] == "kubernetes.io/dockerconfigjson"
+    data = registry.properties["stringData"]
+    assert is_secret(data) or is_secret(data[".dockerconfigjson"])  # secret on the wire
+    assert "CANARY" not in str({k: v for k, v in registry.properties.items() if k != "stringData"})
+    bi = next(r for r in resources if r.name == "business-intelligence-deployment")
+    pod = bi.properties["spec"]["template"]["spec"]
+    assert pod["imagePullSecrets"] == [{"name": "credentials-registry-registry-1-docker-io"}]
