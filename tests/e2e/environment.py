@@ -19,7 +19,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,8 +104,8 @@ def start(
 
 
 def wait_until(
-    what: str, ready: callable, process: Process, timeout: float = STARTUP_SECONDS
-) -> None:  # type: ignore[valid-type]
+    what: str, ready: Callable[[], object], process: Process, timeout: float = STARTUP_SECONDS
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.popen.poll() is not None:
