@@ -25,7 +25,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from .offline.analyzer import PolicyPackError
-from .offline.preview import PreviewResult, default_stack, preview_spec
+from .offline.preview import PreviewResult, default_stack_of, preview_spec
 from .spec import InvalidSpecError, validate_document
 from .spec.source import parse_document
 
@@ -93,8 +93,8 @@ def _edit_locked(path: Path, mutate: Mutation, describe: str, stack: str | None)
     try:
         document = parse_document(text, str(path))
         every = validate_document(document, path, None)  # the base and every stack
-        stacks = list(every.platform.stacks) or [stack or default_stack(path)]
-        chosen = stack or default_stack(path)
+        chosen = stack or default_stack_of(every.platform)
+        stacks = list(every.platform.stacks) or [chosen]
         results = {s: preview_spec(validate_document(document, path, s), s) for s in stacks}
     except InvalidSpecError as invalid:
         return EditOutcome(

@@ -18,8 +18,8 @@ The rule:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .client import LambdaCloudClient, LambdaConnectionError
 from .errors import (
@@ -57,7 +57,6 @@ class LaunchPolicy:
     backoff_seconds: float = 12.0
     """Between launch attempts where the API asked for nothing (its launch limit: 5 a minute)."""
     boot_timeout_seconds: float = 1200.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
 
 def is_ambiguous(error: BaseException) -> bool:
@@ -118,7 +117,7 @@ class Launcher:
             except LambdaConnectionError as exc:
                 if not exc.sent:  # it never reached Lambda: simply try again
                     last = exc
-                    self.policy.sleep(self.policy.backoff_seconds)
+                    time.sleep(self.policy.backoff_seconds)
                     continue
                 last = exc
             else:
@@ -128,7 +127,7 @@ class Launcher:
                 return found
             if attempt < self.policy.attempts:
                 asked = last.retry_after if isinstance(last, RateLimitedError) else None
-                self.policy.sleep(asked if asked is not None else self.policy.backoff_seconds)
+                time.sleep(asked if asked is not None else self.policy.backoff_seconds)
         raise AmbiguousLaunchError(
             0,
             "sophia/ambiguous-launch",
@@ -149,7 +148,7 @@ class Launcher:
                 found = None  # the list itself failed: keep waiting within the deadline
             if found is not None or time.monotonic() >= deadline:
                 return found
-            self.policy.sleep(self.policy.poll_seconds)
+            time.sleep(self.policy.poll_seconds)
 
     def _by_id(self, instance_id: str, name: str) -> Instance:
         """The instance a readable launch named; the list may not show it yet."""
@@ -179,7 +178,7 @@ class Launcher:
                     f"after {self.policy.boot_timeout_seconds:g} s; it is billed while it "
                     "exists: run `pulumi up` again to adopt it, or destroy it"
                 )
-            self.policy.sleep(self.policy.poll_seconds)
+            time.sleep(self.policy.poll_seconds)
             current = self.client.get_instance(current.id)
 
     def _terminate(self, instance: Instance) -> None:

@@ -10,8 +10,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from .capacity import LAMBDA_INSTANCE
 from .catalog import HOURS_PER_MONTH, load_catalog
-from .gpu import LAMBDA_INSTANCE
 from .guard import config, guarded_stack
 
 DEFAULT_BUDGET_USD = 1000.0

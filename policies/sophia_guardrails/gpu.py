@@ -15,7 +15,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .capacity import DEFAULT_RESERVE, nodes_of, place, pods_of
+from .capacity import DEFAULT_RESERVE, LAMBDA_INSTANCE, nodes_of, place, pods_of
 from .catalog import load_catalog
 from .guard import config, guarded_resource, guarded_stack
 from .props import (
@@ -27,8 +27,6 @@ from .props import (
     sequence,
 )
 
-LAMBDA_INSTANCE = "pulumi-python:dynamic/lambda:Instance"
-HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 GPU_TYPE_LABEL = "gpu-type"
 DEFAULT_GPU_NODE_LABELS = [GPU_TYPE_LABEL, "nvidia.com/gpu.present", "nvidia.com/gpu.product"]
 DEFAULT_ALLOWED_TYPES = sorted(
@@ -111,10 +109,6 @@ def _check_reserved(args: ResourceValidationArgs, report: ReportViolation) -> No
             f"{selector[key]}); drop the selector or request a GPU",
             None,
         )
-
-
-def _gpu_type(pod: PodSpec, key: str = GPU_TYPE_LABEL) -> str:
-    return pod.node_label(key) or "unspecified"
 
 
 @guarded_stack

@@ -131,18 +131,6 @@ class PodSpec:
         """Label keys the pod's required node affinity selects on."""
         return {e["key"] for e in self.required_expressions() if isinstance(e.get("key"), str)}
 
-    def node_label(self, key: str) -> str | None:
-        """The one value a pod demands for a node label: its nodeSelector, else a required
-        affinity `key In [value]` with a single value."""
-        chosen = self.node_selector().get(key)
-        if chosen is not None:
-            return str(chosen)
-        for expr in self.required_expressions():
-            values = sequence(expr.get("values"), "matchExpression.values")
-            if expr.get("key") == key and expr.get("operator") == "In" and len(values) == 1:
-                return str(values[0])
-        return None
-
 
 def pod_spec(resource_type: str, props: Mapping[str, Any]) -> PodSpec | None:
     """The pod template of a workload, or None for other resource types."""

@@ -21,12 +21,14 @@ from typing import Any, Literal
 
 import dill
 
+from components.lambda_cloud.resources import INSTANCE_TYPE
+
 from .runner import RecordedResource, unwrap_secrets
 
 Operation = Literal["create", "update", "replace", "delete"]
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 COMMAND_TYPE = "command:remote:Command"
-LAMBDA_INSTANCE = "pulumi-python:dynamic/lambda:Instance"
+LAMBDA_INSTANCE = INSTANCE_TYPE
 ESC_ENVIRONMENT = "pulumi-python:dynamic/esc:Environment"
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
 

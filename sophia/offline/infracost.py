@@ -20,10 +20,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from sophia_guardrails.capacity import Placement
+
 from ..costs import CostEstimate, HostCost
 from .analyzer import Diagnostic
 from .changes import LAMBDA_INSTANCE, Change, Plan
-from .preview import PreviewResult, capacity_at_peak
+from .preview import PreviewResult, capacity_at_peak, instance_urn
 from .report import project_name
 from .runner import RecordedResource
 
@@ -43,14 +45,7 @@ def amount(value: float | Decimal) -> str:
 def _host_resource(
     host: HostCost, hours: float, resources: Iterable[RecordedResource], plan: Plan | None
 ) -> dict[str, Any]:
-    urn = next(
-        (
-            r.urn
-            for r in resources
-            if r.type == LAMBDA_INSTANCE and r.name == f"{host.host}-instance"
-        ),
-        "",
-    )
+    urn = instance_urn(resources, host.host) or ""
     metadata: dict[str, Any] = {"urn": urn, "instanceType": host.instance_type, "gpus": host.gpus}
     change = _change_of(plan, urn)
     if change is not None:
@@ -103,10 +98,10 @@ def _free_resource(resource: RecordedResource, plan: Plan | None) -> dict[str, A
 
 
 def _breakdown(
-    costs: CostEstimate, resources: list[RecordedResource], plan: Plan | None
+    costs: CostEstimate, resources: list[RecordedResource], plan: Plan | None, capacity: Placement
 ) -> dict[str, Any]:
     priced = [_host_resource(h, costs.hours_per_month, resources, plan) for h in costs.hosts]
-    nodes = {n.name: n for n in capacity_at_peak(resources).nodes}
+    nodes = {n.name: n for n in capacity.nodes}
     for entry, host in zip(priced, costs.hosts, strict=True):
         node = nodes.get(host.host)
         if node is not None:  # what is left of the host at peak, after the system reserve
@@ -244,8 +239,12 @@ def infracost_json(result: PreviewResult, generated: datetime | None = None) -> 
     generated = generated or datetime.now(UTC).replace(microsecond=0)
     base = result.base
     plan = base.changes if base is not None else None
-    breakdown = _breakdown(result.costs, result.resources, plan)
-    past = _breakdown(base.costs, base.resources, None) if base is not None else None
+    breakdown = _breakdown(result.costs, result.resources, plan, result.capacity)
+    past = (
+        _breakdown(base.costs, base.resources, None, capacity_at_peak(base.resources))
+        if base is not None
+        else None
+    )
     diff = _diff(breakdown, past) if past is not None else None
     errors, warnings = _diagnostics(result)
     project_metadata: dict[str, Any] = {"path": str(result.spec.path), "type": "sophia_spec"}

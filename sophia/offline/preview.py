@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sophia_guardrails.capacity import Placement, nodes_of, place, pods_of
 from ..costs import CostEstimate, estimate_costs, service_costs
 from ..policy_config import policy_config as spec_policy_config
 from ..spec import InvalidSpecError, LoadedSpec, load_spec, validate_document
+from ..spec.model import Platform
 from ..spec.source import parse_document
 from .analyzer import Diagnostic, PolicyPackProcess, load_policy_config
 from .changes import LAMBDA_INSTANCE, Plan, plan_changes
@@ -66,7 +68,7 @@ class PreviewResult:
     service_costs: dict[str, float]
     base: BaseComparison | None
 
-    @property
+    @cached_property
     def capacity(self) -> Placement:
         return capacity_at_peak(self.resources)
 
@@ -85,7 +87,11 @@ class PreviewResult:
 
 def default_stack(spec_path: Path) -> str:
     """`prod` when the spec has no stacks or lists it; else the first stack it lists."""
-    stacks = list(load_spec(spec_path).platform.stacks)
+    return default_stack_of(load_spec(spec_path).platform)
+
+
+def default_stack_of(platform: Platform) -> str:
+    stacks = list(platform.stacks)
     return "prod" if not stacks or "prod" in stacks else stacks[0]
 
 
@@ -189,16 +195,17 @@ def _compare_with_base(
     )
 
 
+def instance_urn(resources: Iterable[RecordedResource], host: str) -> str | None:
+    """The URN of the Lambda instance a spec host became (LambdaGpuHost's `<host>-instance`)."""
+    wanted = f"{host}-instance"
+    return next((r.urn for r in resources if r.type == LAMBDA_INSTANCE and r.name == wanted), None)
+
+
 def server_instances(spec: LoadedSpec, resources: list[RecordedResource]) -> set[str]:
     """URNs of the Lambda instance that runs the k3s server (its loss takes the cluster)."""
     server = spec.platform.server_host
-    if server is None:
-        return set()
-    return {
-        r.urn
-        for r in resources
-        if r.type == LAMBDA_INSTANCE and r.name == f"{server.name}-instance"
-    }
+    urn = instance_urn(resources, server.name) if server is not None else None
+    return {urn} if urn else set()
 
 
 def _stacks_of(data: Any) -> list[str]:

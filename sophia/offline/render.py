@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from sophia_guardrails.capacity import DEPLOYMENT, HPA
 
 from .runner import RecordedResource, is_secret, unwrap_secrets
 
 REDACTED = "<redacted>"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
-DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment"
-HPA_TYPE = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 SECRETS_LISTING = "SECRETS.txt"
 _LEADING_KEYS = ("apiVersion", "kind", "metadata")
 
@@ -40,7 +39,7 @@ def manifests(resources: Iterable[RecordedResource]) -> list[dict[str, Any]]:
     scaled = {
         (r.properties.get("metadata", {}).get("namespace"), target.get("name"))
         for r in resources
-        if r.type == HPA_TYPE
+        if r.type == HPA
         for target in [r.properties.get("spec", {}).get("scaleTargetRef", {})]
         if target.get("kind") == "Deployment"
     }
@@ -53,7 +52,7 @@ def manifests(resources: Iterable[RecordedResource]) -> list[dict[str, Any]]:
         manifest = redact(resource.properties)
         metadata = manifest.get("metadata", {})
         if (
-            resource.type == DEPLOYMENT_TYPE
+            resource.type == DEPLOYMENT
             and (metadata.get("namespace"), metadata.get("name")) in scaled
         ):
             manifest["spec"].pop("replicas", None)
