@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar, overload
 
 import httpx
 from tenacity import (
@@ -30,9 +30,18 @@ from .errors import (
     error_from_response,
     retry_after_seconds,
 )
-from .models import Instance, InstanceTypeOffer, SshKey, parse
+from .models import (
+    FileSystem,
+    FirewallRule,
+    FirewallRuleset,
+    Instance,
+    InstanceTypeOffer,
+    SshKey,
+    parse,
+)
 
 DEFAULT_BASE_URL = "https://cloud.lambda.ai/api/v1"
+T = TypeVar("T")
 log = logging.getLogger("sophia.lambda_cloud")
 
 
@@ -141,9 +150,24 @@ class LambdaCloudClient:
 
     # --- transport ---
 
-    def _request(self, method: str, path: str, body: Any = None) -> Any:
+    @overload
+    def _request(self, method: str, path: str, body: Any = None, read: None = None) -> Any: ...
+
+    @overload
+    def _request(
+        self, method: str, path: str, body: Any = None, *, read: tuple[str, Callable[[Any], T]]
+    ) -> T: ...
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        read: tuple[str, Callable[[Any], T]] | None = None,
+    ) -> Any:
         """An idempotent request: retried on 429 (after Retry-After), 5xx, an unreadable answer
-        or a connection failure, with exponential backoff and jitter."""
+        (`read` names and builds what its `data` must hold) or a connection failure, with
+        exponential backoff and jitter."""
         backoff = wait_exponential_jitter(
             multiplier=self.retry.initial_seconds,
             max=self.retry.max_seconds,
@@ -167,7 +191,10 @@ class LambdaCloudClient:
         )
         for attempt in retrying:
             with attempt:
-                return self.send_once(method, path, body)
+                data = self.send_once(method, path, body)
+                if read is None:
+                    return data
+                return parse(read[0], data, read[1])
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def send_once(self, method: str, path: str, body: Any = None) -> Any:
@@ -197,11 +224,15 @@ class LambdaCloudClient:
     # --- instance types ---
 
     def instance_types(self) -> dict[str, InstanceTypeOffer]:
-        data = self._request("GET", "/instance-types")
-        return parse(
-            "instance types",
-            data,
-            lambda d: {name: InstanceTypeOffer.from_api(name, entry) for name, entry in d.items()},
+        return self._request(
+            "GET",
+            "/instance-types",
+            read=(
+                "instance types",
+                lambda d: {
+                    name: InstanceTypeOffer.from_api(name, entry) for name, entry in d.items()
+                },
+            ),
         )
 
     # --- instances ---
@@ -214,6 +245,7 @@ class LambdaCloudClient:
         region_name: str,
         ssh_key_names: Sequence[str],
         file_system_names: Sequence[str] = (),
+        firewall_ruleset_ids: Sequence[str] = (),
         tags: Iterable[tuple[str, str]] = (),
     ) -> str:
         """Launch one instance and return its id: one request, never repeated here (whether an
@@ -226,6 +258,8 @@ class LambdaCloudClient:
         }
         if file_system_names:
             body["file_system_names"] = list(file_system_names)
+        if firewall_ruleset_ids:
+            body["firewall_rulesets"] = [{"id": i} for i in firewall_ruleset_ids]
         tag_list = [{"key": k, "value": v} for k, v in tags]
         if tag_list:
             body["tags"] = tag_list
@@ -233,32 +267,42 @@ class LambdaCloudClient:
         return parse("the launched instance's id", data, lambda d: str(d["instance_ids"][0]))
 
     def get_instance(self, instance_id: str) -> Instance:
-        data = self._request("GET", f"/instances/{instance_id}")
-        return parse("an instance", data, Instance.from_api)
+        return self._request(
+            "GET", f"/instances/{instance_id}", read=("an instance", Instance.from_api)
+        )
 
     def list_instances(self) -> list[Instance]:
-        data = self._request("GET", "/instances")
-        return parse("the instance list", data, lambda d: [Instance.from_api(i) for i in d])
+        return self._request(
+            "GET",
+            "/instances",
+            read=("the instance list", lambda d: [Instance.from_api(i) for i in d]),
+        )
 
     def rename_instance(self, instance_id: str, name: str) -> Instance:
-        data = self._request("POST", f"/instances/{instance_id}", {"name": name})
-        return parse("the renamed instance", data, Instance.from_api)
+        return self._request(
+            "POST",
+            f"/instances/{instance_id}",
+            {"name": name},
+            read=("the renamed instance", Instance.from_api),
+        )
 
     def terminate(self, instance_ids: Sequence[str]) -> list[Instance]:
-        data = self._request(
-            "POST", "/instance-operations/terminate", {"instance_ids": list(instance_ids)}
-        )
-        return parse(
-            "the terminated instances",
-            data,
-            lambda d: [Instance.from_api(i) for i in d["terminated_instances"]],
+        return self._request(
+            "POST",
+            "/instance-operations/terminate",
+            {"instance_ids": list(instance_ids)},
+            read=(
+                "the terminated instances",
+                lambda d: [Instance.from_api(i) for i in d["terminated_instances"]],
+            ),
         )
 
     # --- SSH keys ---
 
     def list_ssh_keys(self) -> list[SshKey]:
-        data = self._request("GET", "/ssh-keys")
-        return parse("the SSH key list", data, lambda d: [SshKey.from_api(k) for k in d])
+        return self._request(
+            "GET", "/ssh-keys", read=("the SSH key list", lambda d: [SshKey.from_api(k) for k in d])
+        )
 
     def add_ssh_key(self, name: str, public_key: str) -> SshKey:
         """Register a key: one request (a repeat after a lost answer would be a duplicate);
@@ -271,3 +315,61 @@ class LambdaCloudClient:
         if not any(k.id == key_id for k in self.list_ssh_keys()):
             return
         self._request("DELETE", f"/ssh-keys/{key_id}")
+
+    # --- persistent file systems ---
+
+    def list_file_systems(self) -> list[FileSystem]:
+        return self._request(
+            "GET",
+            "/file-systems",
+            read=("the file system list", lambda d: [FileSystem.from_api(f) for f in d]),
+        )
+
+    def create_file_system(self, name: str, region: str) -> FileSystem:
+        """One request, never repeated here: the caller looks the file system up by name where
+        the outcome is unknown (a repeat could make a second one)."""
+        data = self.send_once("POST", "/filesystems", {"name": name, "region": region})
+        return parse("the created file system", data, FileSystem.from_api)
+
+    def delete_file_system(self, file_system_id: str) -> None:
+        self._request("DELETE", f"/filesystems/{file_system_id}")
+
+    # --- firewall rulesets ---
+
+    def list_firewall_rulesets(self) -> list[FirewallRuleset]:
+        return self._request(
+            "GET",
+            "/firewall-rulesets",
+            read=("the firewall ruleset list", lambda d: [FirewallRuleset.from_api(r) for r in d]),
+        )
+
+    def create_firewall_ruleset(
+        self, name: str, region: str, rules: Sequence[FirewallRule]
+    ) -> FirewallRuleset:
+        """One request, never repeated here (as `create_file_system`)."""
+        body = {"name": name, "region": region, "rules": [r.to_api() for r in rules]}
+        data = self.send_once("POST", "/firewall-rulesets", body)
+        return parse("the created firewall ruleset", data, FirewallRuleset.from_api)
+
+    def update_firewall_ruleset(
+        self, ruleset_id: str, rules: Sequence[FirewallRule]
+    ) -> FirewallRuleset:
+        """Replace the ruleset's rules (a PATCH of the whole list: repeating it is harmless)."""
+        body = {"rules": [r.to_api() for r in rules]}
+        return self._request(
+            "PATCH",
+            f"/firewall-rulesets/{ruleset_id}",
+            body,
+            read=("the updated firewall ruleset", FirewallRuleset.from_api),
+        )
+
+    def delete_firewall_ruleset(self, ruleset_id: str) -> None:
+        self._request("DELETE", f"/firewall-rulesets/{ruleset_id}")
+
+
+def client_for(props: dict[str, Any], retry: RetryPolicy) -> LambdaCloudClient:
+    """The client a dynamic resource's call uses: its key and base URL travel in its inputs
+    (a pickled provider must hold no credentials)."""
+    return LambdaCloudClient(
+        props.get("api_key") or None, base_url=props.get("api_base") or None, retry=retry
+    )

@@ -85,6 +85,10 @@ class AmbiguousLaunchError(LambdaApiError):
     """A launch whose outcome is unknown and whose instance did not show up in time."""
 
 
+class AmbiguousCreateError(LambdaApiError):
+    """A create (file system, firewall ruleset) whose outcome stayed unknown."""
+
+
 _BY_CODE: dict[str, type[LambdaApiError]] = {
     "global/invalid-api-key": InvalidApiKeyError,
     "global/account-inactive": AccountInactiveError,

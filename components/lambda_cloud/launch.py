@@ -45,6 +45,7 @@ class LaunchRequest:
     region_name: str
     ssh_key_names: Sequence[str]
     file_system_names: Sequence[str] = ()
+    firewall_ruleset_ids: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Launcher:
                     region_name=request.region_name,
                     ssh_key_names=request.ssh_key_names,
                     file_system_names=request.file_system_names,
+                    firewall_ruleset_ids=request.firewall_ruleset_ids,
                 )
             except LambdaApiError as exc:
                 if not is_ambiguous(exc):

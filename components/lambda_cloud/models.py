@@ -100,3 +100,77 @@ class SshKey:
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> SshKey:
         return cls(str(data["id"]), str(data["name"]), str(data.get("public_key", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class FileSystem:
+    """A Lambda persistent file system: NFS storage in one region, mounted by instances at
+    `mount_point` (by default `/lambda/nfs/<name>`)."""
+
+    id: str
+    name: str
+    region: str
+    mount_point: str
+    is_in_use: bool
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> FileSystem:
+        return cls(
+            id=str(data["id"]),
+            name=str(data["name"]),
+            region=str(data["region"]["name"]),
+            mount_point=str(data["mount_point"]),
+            is_in_use=bool(data.get("is_in_use", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallRule:
+    """One inbound rule: `protocol` traffic to ports `port_range` (inclusive) from
+    `source_network` (CIDR). `icmp` takes no port range."""
+
+    protocol: str
+    source_network: str
+    description: str
+    port_range: tuple[int, int] | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {
+            "protocol": self.protocol,
+            "source_network": self.source_network,
+            "description": self.description,
+        }
+        if self.port_range is not None:
+            rule["port_range"] = list(self.port_range)
+        return rule
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> FirewallRule:
+        ports = data.get("port_range")
+        return cls(
+            protocol=str(data["protocol"]),
+            source_network=str(data["source_network"]),
+            description=str(data.get("description", "")),
+            port_range=(int(ports[0]), int(ports[1])) if ports else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallRuleset:
+    """Rules of one region, attached to instances at launch (`firewall_rulesets`)."""
+
+    id: str
+    name: str
+    region: str
+    rules: tuple[FirewallRule, ...]
+    instance_ids: tuple[str, ...]
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> FirewallRuleset:
+        return cls(
+            id=str(data["id"]),
+            name=str(data["name"]),
+            region=str(data["region"]["name"]),
+            rules=tuple(FirewallRule.from_api(r) for r in data["rules"]),
+            instance_ids=tuple(str(i) for i in data.get("instance_ids") or ()),
+        )

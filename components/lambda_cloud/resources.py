@@ -1,4 +1,5 @@
-"""Dynamic resources over the Lambda Cloud API: `LambdaInstance` and `LambdaSshKey`.
+"""Dynamic resources over the Lambda Cloud API: `LambdaInstance` and `LambdaSshKey`
+(file systems: `storage.py`; firewall rulesets: `firewall.py`).
 
 The providers hold no credentials: Pulumi pickles a dynamic provider into state, so the API
 key travels as a secret input with every call instead (and `ApiKey` refuses to be pickled).
@@ -23,13 +24,21 @@ from pulumi.dynamic import (
 )
 
 from ..catalog import load_catalog
-from .client import LambdaCloudClient, LambdaConnectionError, RetryPolicy
-from .errors import InsufficientCapacityError, LambdaApiError, NotFoundError
-from .launch import UNHEALTHY, Launcher, LaunchPolicy, LaunchRequest, is_ambiguous
+from .adopt import create_once
+from .client import LambdaCloudClient, RetryPolicy, client_for
+from .errors import InsufficientCapacityError, NotFoundError
+from .launch import UNHEALTHY, Launcher, LaunchPolicy, LaunchRequest
 from .models import Instance, SshKey
 
 INSTANCE_TYPE = "pulumi-python:dynamic/lambda:Instance"
-REPLACE_ON = ("instance_type_name", "region_name", "ssh_key_names", "file_system_names")
+REPLACE_ON = (
+    "instance_type_name",
+    "region_name",
+    "ssh_key_names",
+    "file_system_names",
+    "firewall_ruleset_ids",
+)
+"""What Lambda fixes at launch (the API changes only an instance's name afterwards)."""
 MAX_NAME_LENGTH = 64
 """Lambda's limit on instance names (InstanceLaunchRequest.name in its OpenAPI document)."""
 _OUTPUTS = ("instance_id", "ip", "private_ip", "status", "gpu_count", "price_cents_per_hour")
@@ -44,12 +53,6 @@ def instance_name(*parts: str) -> str:
         return full
     digest = hashlib.sha256(full.encode()).hexdigest()[:8]
     return f"{full[: MAX_NAME_LENGTH - 9]}-{digest}"
-
-
-def _client(props: dict[str, Any], retry: RetryPolicy) -> LambdaCloudClient:
-    return LambdaCloudClient(
-        props.get("api_key") or None, base_url=props.get("api_base") or None, retry=retry
-    )
 
 
 class LambdaInstanceProvider(ResourceProvider):
@@ -89,7 +92,7 @@ class LambdaInstanceProvider(ResourceProvider):
         return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        with _client(props, self.retry) as client:
+        with client_for(props, self.retry) as client:
             self._check_capacity(client, props)
             # The resource's own boot timeout and poll interval win over the provider's policy.
             policy = replace(
@@ -109,7 +112,7 @@ class LambdaInstanceProvider(ResourceProvider):
         return CreateResult(ready.id, self._outputs(props, ready))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        with _client(props, self.retry) as client:
+        with client_for(props, self.retry) as client:
             try:
                 instance = client.get_instance(id_)
             except NotFoundError:
@@ -132,7 +135,7 @@ class LambdaInstanceProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        with _client(news, self.retry) as client:
+        with client_for(news, self.retry) as client:
             instance = (
                 client.rename_instance(id_, news["name"])
                 if olds.get("name") != news["name"]
@@ -141,7 +144,7 @@ class LambdaInstanceProvider(ResourceProvider):
         return UpdateResult(self._outputs(news, instance))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        with _client(props, self.retry) as client:
+        with client_for(props, self.retry) as client:
             try:
                 client.terminate([id_])
             except NotFoundError:
@@ -177,6 +180,7 @@ def _launch_request(props: dict[str, Any]) -> LaunchRequest:
         region_name=props["region_name"],
         ssh_key_names=tuple(props["ssh_key_names"]),
         file_system_names=tuple(props.get("file_system_names") or ()),
+        firewall_ruleset_ids=tuple(props.get("firewall_ruleset_ids") or ()),
     )
 
 
@@ -205,7 +209,10 @@ class LambdaInstanceArgs:
     ssh_key_names: Sequence[str]
     api_key: pulumi.Input[str] | None = None
     """Secret; without it the provider reads LAMBDA_API_KEY."""
-    file_system_names: Sequence[str] = field(default_factory=tuple)
+    file_system_names: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    """Lambda persistent file systems to mount (at /lambda/nfs/<name>), in the same region."""
+    firewall_ruleset_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    """Firewall rulesets to attach (`LambdaFirewallRuleset.ruleset_id`), in the same region."""
     api_base: str | None = None
     boot_timeout_seconds: int = 1200
     poll_interval_seconds: int = 10
@@ -232,6 +239,7 @@ class LambdaInstance(pulumi.dynamic.Resource, module="lambda", name="Instance"):
             "region_name": args.region_name,
             "ssh_key_names": list(args.ssh_key_names),
             "file_system_names": list(args.file_system_names),
+            "firewall_ruleset_ids": list(args.firewall_ruleset_ids),
             "api_key": pulumi.Output.secret(args.api_key) if args.api_key is not None else None,
             "api_base": args.api_base,
             "boot_timeout_seconds": args.boot_timeout_seconds,
@@ -257,34 +265,26 @@ class LambdaSshKeyProvider(ResourceProvider):
         self.retry = retry or RetryPolicy()
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        with _client(props, self.retry) as client:
-            same = next((k for k in client.list_ssh_keys() if k.name == props["name"]), None)
-            if same is not None and same.public_key.strip() != props["public_key"].strip():
-                raise RuntimeError(
-                    f"an SSH key named '{props['name']}' with another public key exists in Lambda"
-                )
-            key = same or self._add(client, props["name"], props["public_key"])
-        return CreateResult(key.id, {**props, "key_id": key.id})
+        name, public_key = props["name"], props["public_key"]
+        with client_for(props, self.retry) as client:
 
-    @staticmethod
-    def _add(client: LambdaCloudClient, name: str, public_key: str) -> SshKey:
-        """Add once; an unclear answer is resolved by looking the key up, never by adding again."""
-        try:
-            return client.add_ssh_key(name, public_key)
-        except (LambdaApiError, LambdaConnectionError) as exc:
-            if not is_ambiguous(exc):
-                raise
-            found = next((k for k in client.list_ssh_keys() if k.name == name), None)
-            if found is None or found.public_key.strip() != public_key.strip():
-                raise
-            return found
+            def find() -> SshKey | None:
+                same = next((k for k in client.list_ssh_keys() if k.name == name), None)
+                if same is not None and same.public_key.strip() != public_key.strip():
+                    raise RuntimeError(
+                        f"an SSH key named '{name}' with another public key exists in Lambda"
+                    )
+                return same
+
+            key = create_once(f"SSH key {name}", find, lambda: client.add_ssh_key(name, public_key))
+        return CreateResult(key.id, {**props, "key_id": key.id})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in ("name", "public_key") if olds.get(k) != news.get(k)]
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=True)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        with _client(props, self.retry) as client:
+        with client_for(props, self.retry) as client:
             try:
                 client.delete_ssh_key(id_)
             except NotFoundError:

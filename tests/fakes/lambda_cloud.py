@@ -10,6 +10,7 @@ launch was accepted, per-region capacity, and any key but the valid one is refus
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import re
 import uuid
@@ -98,6 +99,12 @@ class FakeState:
     launches: int = 0
     instances: dict[str, dict[str, Any]] = field(default_factory=dict)
     ssh_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_systems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    firewall_rulesets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    creates: int = 0
+    """File systems and firewall rulesets created (an exactly-once count)."""
+    accepted_create_dropped_next: int = 0
+    """The next creates (file system, ruleset) are carried out, then the connection drops."""
     requests: list[tuple[str, str]] = field(default_factory=list)
     contract_violations: list[str] = field(default_factory=list)
     polls: dict[str, int] = field(default_factory=dict)
@@ -111,6 +118,33 @@ def _error(status: int, code: str, message: str, suggestion: str | None = None) 
     if suggestion:
         error["suggestion"] = suggestion
     return status, {"error": error}
+
+
+def _ruleset_not_found() -> tuple[int, Any]:
+    return _error(
+        404,
+        "global/object-does-not-exist",
+        "Firewall ruleset does not exist or you do not have permission to access it.",
+        "Check your firewall ruleset ID and try again.",
+    )
+
+
+def _rules_problem(rules: list[dict[str, Any]]) -> str | None:
+    """What the API documents of a rule beyond its schema: a port range for every protocol but
+    icmp (and none for icmp), low ≤ high, a CIDR source network."""
+    for rule in rules:
+        ports = rule.get("port_range")
+        if rule["protocol"] == "icmp" and ports is not None:
+            return "icmp rules take no port range"
+        if rule["protocol"] != "icmp" and ports is None:
+            return f"{rule['protocol']} rules need a port range"
+        if ports is not None and ports[0] > ports[1]:
+            return f"port range {ports} is reversed"
+        try:
+            ipaddress.IPv4Network(rule["source_network"])
+        except ValueError:
+            return f"source network {rule['source_network']!r} is not an IPv4 CIDR"
+    return None
 
 
 class FakeLambdaCloud(LoopbackServer):
@@ -163,7 +197,12 @@ class FakeLambdaCloud(LoopbackServer):
                     if problems:  # a request off the document is refused, as documented
                         if 400 in documented_statuses(method, template):
                             return _error(400, "global/invalid-parameters", "Invalid request data.")
-                        return _error(404, "global/object-does-not-exist", "Invalid request data.")
+                        return _error(
+                            404,
+                            "global/object-does-not-exist",
+                            "Invalid request data.",
+                            "Check the request against the API reference.",
+                        )
                     status, payload = handler(body if body is not None else {}, **match.groupdict())
                     for problem in response_errors(method, template, status, payload):
                         s.contract_violations.append(
@@ -189,6 +228,14 @@ class FakeLambdaCloud(LoopbackServer):
             (r"/ssh-keys", "GET", self._list_keys),
             (r"/ssh-keys", "POST", self._add_key),
             (r"/ssh-keys/(?P<id>[^/]+)", "DELETE", self._delete_key),
+            (r"/file-systems", "GET", self._list_file_systems),
+            (r"/filesystems", "POST", self._create_file_system),
+            (r"/filesystems/(?P<id>[^/]+)", "DELETE", self._delete_file_system),
+            (r"/firewall-rulesets", "GET", self._list_rulesets),
+            (r"/firewall-rulesets", "POST", self._create_ruleset),
+            (r"/firewall-rulesets/(?P<id>[^/]+)", "GET", self._get_ruleset),
+            (r"/firewall-rulesets/(?P<id>[^/]+)", "PATCH", self._patch_ruleset),
+            (r"/firewall-rulesets/(?P<id>[^/]+)", "DELETE", self._delete_ruleset),
         ]
 
     def _instance_types(self, _body: Any) -> tuple[int, Any]:
@@ -285,6 +332,30 @@ class FakeLambdaCloud(LoopbackServer):
                 f"SSH key {keys[0]} not found.",
                 "Check the SSH key name (`GET /ssh-keys` lists them).",
             )
+        file_systems = {f["name"]: f for f in s.file_systems.values()}
+        for fs_name in body.get("file_system_names") or []:
+            if fs_name not in file_systems:
+                return _error(
+                    404,
+                    "global/object-does-not-exist",
+                    f"File system {fs_name} not found.",
+                    "Check the file system name (`GET /file-systems` lists them).",
+                )
+            if file_systems[fs_name]["region"]["name"] != region:
+                return _error(
+                    400,
+                    "instance-operations/launch/file-system-in-wrong-region",
+                    f"File system {fs_name} is not in {region}.",
+                )
+        for entry in body.get("firewall_rulesets") or []:
+            ruleset = s.firewall_rulesets.get(entry["id"])
+            if ruleset is None or ruleset["region"]["name"] != region:
+                return _error(
+                    404,
+                    "global/object-does-not-exist",
+                    f"Firewall ruleset {entry['id']} not found in {region}.",
+                    "Firewall rulesets must exist in the instance's region.",
+                )
         if region not in s.regions_with_capacity(itype.name):
             return _error(
                 400,
@@ -303,6 +374,7 @@ class FakeLambdaCloud(LoopbackServer):
             "hostname": None,
             "ssh_key_names": keys,
             "file_system_names": body.get("file_system_names", []),
+            "firewall_rulesets": body.get("firewall_rulesets", []),
             "region": {"name": region, "description": REGION_NAMES[region]},
             "instance_type": {
                 "name": itype.name,
@@ -376,6 +448,118 @@ class FakeLambdaCloud(LoopbackServer):
         if self.state.ssh_keys.pop(key_id, None) is None:
             # The document lists no 404 here: an unknown id is a bad parameter.
             return _error(400, "global/invalid-parameters", "Specified SSH key does not exist.")
+        return 200, {"data": {}}
+
+    # --- persistent file systems ---
+
+    def _in_use(self, file_system: dict[str, Any]) -> bool:
+        return any(
+            file_system["name"] in (i.get("file_system_names") or [])
+            for i in self.state.instances.values()
+            if i["status"] not in ("terminating", "terminated")
+        )
+
+    def _file_system_view(self, file_system: dict[str, Any]) -> dict[str, Any]:
+        return {**file_system, "is_in_use": self._in_use(file_system)}
+
+    def _list_file_systems(self, _body: Any) -> tuple[int, Any]:
+        return 200, {"data": [self._file_system_view(f) for f in self.state.file_systems.values()]}
+
+    def _create_file_system(self, body: Any) -> tuple[int, Any]:
+        s = self.state
+        if any(f["name"] == body["name"] for f in s.file_systems.values()):
+            return _error(400, "global/duplicate", f"A file system named {body['name']} exists.")
+        fs_id = uuid.uuid4().hex
+        s.file_systems[fs_id] = {
+            "id": fs_id,
+            "name": body["name"],
+            "mount_point": f"/lambda/nfs/{body['name']}",
+            "created": "2026-11-25T00:00:00+00:00",
+            "created_by": {"id": "user-1", "email": "platform@example.com", "status": "active"},
+            "is_in_use": False,
+            "region": {"name": body["region"], "description": REGION_NAMES[body["region"]]},
+            "bytes_used": 0,
+        }
+        s.creates += 1
+        if _take(s, "accepted_create_dropped_next"):
+            raise ConnectionDropError
+        return 200, {"data": self._file_system_view(s.file_systems[fs_id])}
+
+    def _delete_file_system(self, _body: Any, **params: str) -> tuple[int, Any]:
+        file_system = self.state.file_systems.get(params["id"])
+        if file_system is None:
+            return _error(404, "global/object-does-not-exist", "Filesystem was not found.")
+        if self._in_use(file_system):
+            return _error(
+                400,
+                "filesystems/filesystem-in-use",
+                "Filesystem is mounted to a running instance.",
+                "Terminate the instances that mount it first.",
+            )
+        del self.state.file_systems[params["id"]]
+        return 200, {"data": {"deleted_ids": [params["id"]]}}
+
+    # --- firewall rulesets ---
+
+    def _ruleset_view(self, ruleset: dict[str, Any]) -> dict[str, Any]:
+        attached = [
+            i["id"]
+            for i in self.state.instances.values()
+            if i["status"] not in ("terminating", "terminated")
+            and {"id": ruleset["id"]} in (i.get("firewall_rulesets") or [])
+        ]
+        return {**ruleset, "instance_ids": attached}
+
+    def _list_rulesets(self, _body: Any) -> tuple[int, Any]:
+        return 200, {"data": [self._ruleset_view(r) for r in self.state.firewall_rulesets.values()]}
+
+    def _create_ruleset(self, body: Any) -> tuple[int, Any]:
+        s = self.state
+        problem = _rules_problem(body["rules"])
+        if problem:
+            return _error(400, "global/invalid-parameters", problem)
+        ruleset_id = uuid.uuid4().hex
+        s.firewall_rulesets[ruleset_id] = {
+            "id": ruleset_id,
+            "name": body["name"],
+            "region": {"name": body["region"], "description": REGION_NAMES[body["region"]]},
+            "rules": body["rules"],
+            "created": "2026-11-25T00:00:00+00:00",
+            "instance_ids": [],
+        }
+        s.creates += 1
+        if _take(s, "accepted_create_dropped_next"):
+            raise ConnectionDropError
+        return 200, {"data": self._ruleset_view(s.firewall_rulesets[ruleset_id])}
+
+    def _get_ruleset(self, _body: Any, **params: str) -> tuple[int, Any]:
+        ruleset = self.state.firewall_rulesets.get(params["id"])
+        if ruleset is None:
+            return _ruleset_not_found()
+        return 200, {"data": self._ruleset_view(ruleset)}
+
+    def _patch_ruleset(self, body: Any, **params: str) -> tuple[int, Any]:
+        ruleset = self.state.firewall_rulesets.get(params["id"])
+        if ruleset is None:
+            return _ruleset_not_found()
+        if "rules" in body:
+            ruleset["rules"] = body["rules"]
+        if "name" in body:
+            ruleset["name"] = body["name"]
+        return 200, {"data": self._ruleset_view(ruleset)}
+
+    def _delete_ruleset(self, _body: Any, **params: str) -> tuple[int, Any]:
+        ruleset = self.state.firewall_rulesets.get(params["id"])
+        if ruleset is None:
+            return _ruleset_not_found()
+        if self._ruleset_view(ruleset)["instance_ids"]:
+            return _error(
+                400,
+                "firewall-rulesets/firewall-ruleset-in-use",
+                "Firewall ruleset is in use by one or more instances.",
+                "Terminate all instances that are using the ruleset before deleting it.",
+            )
+        del self.state.firewall_rulesets[params["id"]]
         return 200, {"data": {}}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

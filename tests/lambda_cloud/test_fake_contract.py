@@ -14,7 +14,10 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.fakes.lambda_cloud import VALID_KEY, FakeLambdaCloud, running_fake
 from tests.fakes.openapi_contract import OPENAPI
 
-SERVED = r"^/api/v1/(instances(/\{id\})?|instance-types|instance-operations/(launch|terminate)|ssh-keys(/\{id\})?)$"
+SERVED = (
+    r"^/api/v1/(instances(/\{id\})?|instance-types|instance-operations/(launch|terminate)"
+    r"|ssh-keys(/\{id\})?|file-systems|filesystems(/\{id\})?|firewall-rulesets(/\{id\})?)$"
+)
 
 schema = schemathesis.openapi.from_path(str(OPENAPI)).include(path_regex=SERVED)
 
