@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         SophiaMicroservice,
         WritableVolume,
     )
+    from .node_directory import NodeDirectoryClaim, NodeDirectoryClaimArgs
     from .secret_bundle import EscProjection, EscSecretBundle, EscSecretBundleArgs
 
 # Where each public name lives. Importing `components.catalog` (as `sophia validate` and the
@@ -30,6 +31,8 @@ _HOMES = {
     "LambdaGpuHost": "gpu_host",
     "LambdaGpuHostArgs": "gpu_host",
     "SshAccess": "gpu_host",
+    "NodeDirectoryClaim": "node_directory",
+    "NodeDirectoryClaimArgs": "node_directory",
     "EscProjection": "secret_bundle",
     "EscSecretBundle": "secret_bundle",
     "EscSecretBundleArgs": "secret_bundle",
@@ -73,6 +76,8 @@ __all__ = [
     "LambdaGpuHost",
     "LambdaGpuHostArgs",
     "MicroserviceArgs",
+    "NodeDirectoryClaim",
+    "NodeDirectoryClaimArgs",
     "Rollout",
     "SecretKeyRef",
     "SophiaMicroservice",

@@ -11,9 +11,15 @@ import pulumi_command as command
 
 from .bootstrap import NodeSettings, render_script
 from .catalog import gpu_type_of, load_catalog
+from .lambda_cloud.models import FirewallRule
 from .lambda_cloud.resources import LambdaInstance, LambdaInstanceArgs, LambdaSshKey
+from .lambda_cloud.storage import LambdaFileSystem
 
 K3S_PORT = 6443
+FLANNEL_VXLAN_PORT = 8472
+KUBELET_PORT = 10250
+NODE_PORT_RANGE = (30000, 32767)
+FILE_SYSTEM_LABEL_PREFIX = "filesystem.sophia.ai/"
 KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml"
 NODE_TOKEN_PATH = "/var/lib/rancher/k3s/server/node-token"
 
@@ -42,7 +48,12 @@ class LambdaGpuHostArgs:
     ssh_key_name: str
     ssh: SshAccess
     k3s_version: str = "v1.30.6+k3s1"
-    file_systems: Sequence[str] = ()
+    file_systems: Sequence[str | LambdaFileSystem] = ()
+    """Persistent file systems to mount at /lambda/nfs/<name> (same region): the name of an
+    existing one, or the resource the stack makes. The node gets the label
+    `filesystem.sophia.ai/<name>=mounted` (`file_system_selector`) for the pods that use it."""
+    firewall_ruleset_ids: Sequence[pulumi.Input[str]] = ()
+    """Lambda firewall rulesets to attach (same region), e.g. one of `k3s_firewall_rules`."""
     labels: Mapping[str, str] = field(default_factory=dict)
     join: K3sJoin | None = None
     """None: this host runs the k3s server. Otherwise it joins that server as an agent."""
@@ -50,6 +61,42 @@ class LambdaGpuHostArgs:
     """Register this public key in Lambda as `ssh_key_name` before launching."""
     api_key: pulumi.Input[str] | None = None
     api_base: str | None = None
+
+
+def file_system_selector(name: str) -> dict[str, str]:
+    """The node label of hosts that mount file system `name`: a pod that uses it selects it."""
+    return {f"{FILE_SYSTEM_LABEL_PREFIX}{name}": "mounted"}
+
+
+def k3s_firewall_rules(
+    admin_networks: Sequence[str],
+    node_network: str,
+    public_ports: Sequence[tuple[str, int]] = (),
+) -> list[FirewallRule]:
+    """The inbound rules a k3s cluster on Lambda needs, and no more: SSH (the bootstrap) and
+    the Kubernetes API from the admin networks; the API, flannel's VXLAN and the kubelet
+    between nodes over the private network; NodePorts from the admin networks; and each
+    (protocol, port) a LoadBalancer service publishes, from anywhere (k3s' service load
+    balancer answers on every node)."""
+    rules: list[FirewallRule] = []
+    for network in admin_networks:
+        rules += [
+            FirewallRule("tcp", network, "SSH: bootstrap and operators", (22, 22)),
+            FirewallRule("tcp", network, "Kubernetes API (k3s)", (K3S_PORT, K3S_PORT)),
+            FirewallRule("tcp", network, "NodePort services", NODE_PORT_RANGE),
+        ]
+    rules += [
+        FirewallRule("tcp", node_network, "k3s API between nodes", (K3S_PORT, K3S_PORT)),
+        FirewallRule(
+            "udp", node_network, "flannel VXLAN", (FLANNEL_VXLAN_PORT, FLANNEL_VXLAN_PORT)
+        ),
+        FirewallRule("tcp", node_network, "kubelet", (KUBELET_PORT, KUBELET_PORT)),
+    ]
+    for protocol, port in sorted(set(public_ports)):
+        rules.append(
+            FirewallRule(protocol.lower(), "0.0.0.0/0", f"LoadBalancer port {port}", (port, port))
+        )
+    return rules
 
 
 def kubeconfig_for(raw: str, address: str) -> str:
@@ -74,11 +121,17 @@ class LambdaGpuHost(pulumi.ComponentResource):
         self, name: str, args: LambdaGpuHostArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         self.gpu_type = gpu_type_of(args.instance_type)
+        file_system_names = [
+            fs if isinstance(fs, str) else fs.file_system_name for fs in args.file_systems
+        ]
+        labels = dict(args.labels)
+        for fs_name in file_system_names:
+            labels.update(file_system_selector(fs_name))
         # Registered as the component's properties so that policies see the host as a whole:
         # the node the bootstrap makes of it (the capacity policy places pods on it).
         node_labels = NodeSettings(
             role="server", host_name=name, gpu_type=self.gpu_type, k3s_version="", public_ip="",
-            labels=args.labels,
+            labels=labels,
         ).node_labels()  # fmt: skip
         super().__init__(
             "sophia:index:LambdaGpuHost",
@@ -115,7 +168,10 @@ class LambdaGpuHost(pulumi.ComponentResource):
                 instance_type_name=args.instance_type,
                 region_name=args.region,
                 ssh_key_names=[args.ssh_key_name],
-                file_system_names=args.file_systems,
+                file_system_names=[
+                    fs if isinstance(fs, str) else fs.name for fs in args.file_systems
+                ],
+                firewall_ruleset_ids=args.firewall_ruleset_ids,
                 api_key=args.api_key,
                 api_base=args.api_base,
             ),
@@ -140,7 +196,7 @@ class LambdaGpuHost(pulumi.ComponentResource):
                     private_ip=private_ip or "",
                     server_url=server_url,
                     node_token=node_token,
-                    labels=args.labels,
+                    labels=labels,
                 )
             )
 

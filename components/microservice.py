@@ -100,9 +100,10 @@ class WritableVolume:
     name: str
     mount_path: str
     size_limit: str | None = "10Gi"
-    claim: str | None = None
+    claim: pulumi.Input[str] | None = None
     memory: bool = False
     """Scratch space in RAM (tmpfs): fast, counted against the container's memory limit."""
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -405,7 +406,9 @@ class SophiaMicroservice(pulumi.ComponentResource):
             volume_mounts=[
                 k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
                 *(
-                    k8s.core.v1.VolumeMountArgs(name=v.name, mount_path=v.mount_path)
+                    k8s.core.v1.VolumeMountArgs(
+                        name=v.name, mount_path=v.mount_path, read_only=v.read_only or None
+                    )
                     for v in a.volumes
                 ),
             ],

@@ -25,19 +25,30 @@ from components import (
     HealthProbe,
     ImageBuild,
     MicroserviceArgs,
+    NodeDirectoryClaim,
+    NodeDirectoryClaimArgs,
     Rollout,
     SophiaMicroservice,
     WritableVolume,
 )
 from components.esc import camel_config_key as credential_config_key
 from components.esc import credentials_environment_name
-from components.gpu_host import K3sJoin, LambdaGpuHost, LambdaGpuHostArgs, SshAccess
+from components.gpu_host import (
+    K3sJoin,
+    LambdaGpuHost,
+    LambdaGpuHostArgs,
+    SshAccess,
+    file_system_selector,
+    k3s_firewall_rules,
+)
+from components.lambda_cloud.firewall import LambdaFirewallRuleset
 from components.lambda_cloud.resources import instance_name
+from components.lambda_cloud.storage import LambdaFileSystem, mount_point
 from components.microservice import HOST_NODE_LABEL
 
 from .costs import CostEstimate, estimate_costs
 from .spec import LoadedSpec
-from .spec.model import ExistingCluster, Platform, Service
+from .spec.model import ExistingCluster, K3sCluster, Platform, Service
 
 ConfigLookup = Callable[[str], pulumi.Input[str] | None]
 """Reads one secret stack-config value by key (without the project prefix), or None."""
@@ -60,6 +71,8 @@ class PlatformStack:
     """What `build_platform` made, for stack outputs and tests."""
 
     hosts: dict[str, LambdaGpuHost]
+    file_systems: dict[str, LambdaFileSystem]
+    firewall: LambdaFirewallRuleset | None
     provider: k8s.Provider
     namespace: k8s.core.v1.Namespace
     bundle: EscSecretBundle | None
@@ -77,7 +90,19 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
         "app.kubernetes.io/part-of": platform.metadata.name,
         "sophia.ai/environment": platform.metadata.environment,
     }
-    hosts = _gpu_hosts(platform, config)
+    api_key = config(credential_config_key("LAMBDA_API_KEY"))
+    file_systems = {
+        fs.name: LambdaFileSystem(
+            f"fs-{fs.name}",
+            name=fs.name,
+            region=fs.region,
+            api_key=api_key,
+            opts=pulumi.ResourceOptions(retain_on_delete=fs.keep_on_destroy),
+        )
+        for fs in platform.file_systems
+    }
+    firewall = _firewall(platform, api_key)
+    hosts = _gpu_hosts(platform, config, api_key, file_systems, firewall)
     server = hosts.get(platform.server_host.name) if platform.server_host else None
     provider = _kubernetes_provider(platform, config, server)
     k8s_opts = pulumi.ResourceOptions(provider=provider)
@@ -90,13 +115,14 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
     )
     namespace_name: pulumi.Output[str] = namespace.metadata.name
     bundle = _secret_bundle(platform, config, namespace_name, labels, provider)
+    claims = _file_system_claims(platform, namespace_name, labels, provider)
 
     services: dict[str, SophiaMicroservice] = {}
     endpoints: dict[str, pulumi.Output[str]] = {}
     for service in platform.services:
         component = SophiaMicroservice(
             service.name,
-            _microservice_args(service, spec.path.parent, namespace_name, bundle, labels),
+            _microservice_args(service, spec.path.parent, namespace_name, bundle, labels, claims),
             opts=pulumi.ResourceOptions(providers=[provider]),
         )
         services[service.name] = component
@@ -113,7 +139,9 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
     }
     if server is not None and server.kubeconfig is not None:
         outputs["kubeconfig"] = server.kubeconfig  # a secret output
-    return PlatformStack(hosts, provider, namespace, bundle, services, outputs)
+    return PlatformStack(
+        hosts, file_systems, firewall, provider, namespace, bundle, services, outputs
+    )
 
 
 def export_outputs(stack: PlatformStack) -> None:
@@ -138,7 +166,36 @@ def _require(config: ConfigLookup, key: str, hint: str) -> pulumi.Input[str]:
     return value
 
 
-def _gpu_hosts(platform: Platform, config: ConfigLookup) -> dict[str, LambdaGpuHost]:
+def _firewall(
+    platform: Platform, api_key: pulumi.Input[str] | None
+) -> LambdaFirewallRuleset | None:
+    """The k3s cluster's firewall ruleset (its hosts share one region: validation sees to it)."""
+    server = platform.server_host
+    if server is None or not isinstance(platform.cluster, K3sCluster):
+        return None
+    firewall = platform.cluster.firewall
+    published = [
+        (port.protocol, port.port)
+        for service in platform.services
+        if service.expose.type == "LoadBalancer"
+        for port in service.ports
+    ]
+    return LambdaFirewallRuleset(
+        "firewall",
+        name=instance_name(platform.metadata.name, pulumi.get_stack(), "k3s"),
+        region=server.region,
+        rules=k3s_firewall_rules(firewall.admin_networks, firewall.node_network, published),
+        api_key=api_key,
+    )
+
+
+def _gpu_hosts(
+    platform: Platform,
+    config: ConfigLookup,
+    api_key: pulumi.Input[str] | None,
+    file_systems: dict[str, LambdaFileSystem],
+    firewall: LambdaFirewallRuleset | None,
+) -> dict[str, LambdaGpuHost]:
     """The k3s server host first, then the agents that join it over the private network."""
     server = platform.server_host
     if server is None:
@@ -150,7 +207,6 @@ def _gpu_hosts(platform: Platform, config: ConfigLookup) -> dict[str, LambdaGpuH
             "`pulumi config set --secret sshPrivateKey < ~/.ssh/KEY` (the key the hosts trust)",
         )
     )
-    api_key = config(credential_config_key("LAMBDA_API_KEY"))
     prefix = f"{platform.metadata.name}-{pulumi.get_stack()}"
     hosts: dict[str, LambdaGpuHost] = {}
     for host in [server, *(h for h in platform.hosts if h.name != server.name)]:
@@ -169,7 +225,8 @@ def _gpu_hosts(platform: Platform, config: ConfigLookup) -> dict[str, LambdaGpuH
                 ssh_key_name=host.ssh_keys[0],
                 ssh=ssh,
                 k3s_version=host.k3s_version,
-                file_systems=host.file_systems,
+                file_systems=[file_systems[name] for name in host.file_systems],
+                firewall_ruleset_ids=[firewall.ruleset_id] if firewall else [],
                 labels=host.labels,
                 join=join,
                 ssh_public_key=host.ssh_public_key,
@@ -250,12 +307,37 @@ def _secret_bundle(
     )
 
 
+def _file_system_claims(
+    platform: Platform,
+    namespace: pulumi.Input[str],
+    labels: dict[str, str],
+    provider: k8s.Provider,
+) -> dict[str, NodeDirectoryClaim]:
+    """One claim per file system the services use, on the hosts that mount it."""
+    used = sorted({v.file_system for s in platform.services for v in s.volumes if v.file_system})
+    return {
+        name: NodeDirectoryClaim(
+            f"fs-{name}",
+            NodeDirectoryClaimArgs(
+                namespace=namespace,
+                claim_name=f"lambda-fs-{name}",
+                path=mount_point(name),
+                node_selector=file_system_selector(name),
+                labels=labels,
+            ),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+        for name in used
+    }
+
+
 def _microservice_args(
     service: Service,
     spec_dir: Path,
     namespace: pulumi.Input[str],
     bundle: EscSecretBundle | None,
     labels: dict[str, str],
+    claims: dict[str, NodeDirectoryClaim],
 ) -> MicroserviceArgs:
     groups = list(service.secrets.groups)
     secret_env = []
@@ -283,7 +365,7 @@ def _microservice_args(
             memory_limit=r.limits.memory,
         ),
         gpu=GpuRequest(service.gpu.count, service.gpu.type) if service.gpu else None,
-        node_selector={HOST_NODE_LABEL: service.host} if service.host else {},
+        node_selector=_node_selector(service),
         autoscaling=(
             Autoscaling(
                 service.autoscaling.min_replicas,
@@ -323,11 +405,27 @@ def _microservice_args(
         labels=labels,
         rollout=_rollout(service),
         volumes=[
-            WritableVolume(v.name, v.mount_path, v.size_limit, v.claim, v.memory)
+            WritableVolume(
+                v.name,
+                v.mount_path,
+                v.size_limit,
+                claims[v.file_system].claim_name if v.file_system else v.claim,
+                v.memory,
+                v.read_only,
+            )
             for v in service.volumes
         ],
         image_pull_secrets=_pull_secrets(service, bundle),
     )
+
+
+def _node_selector(service: Service) -> dict[str, str]:
+    """The service's host, and the hosts that mount the file systems it uses."""
+    selector = {HOST_NODE_LABEL: service.host} if service.host else {}
+    for volume in service.volumes:
+        if volume.file_system:
+            selector.update(file_system_selector(volume.file_system))
+    return selector
 
 
 def _pull_secrets(service: Service, bundle: EscSecretBundle | None) -> list[pulumi.Output[str]]:

@@ -83,6 +83,8 @@ class LambdaFileSystem(pulumi.dynamic.Resource, module="lambda", name="FileSyste
 
     name: pulumi.Output[str]
     mount_point: pulumi.Output[str]
+    file_system_name: str
+    """The name, known before the file system exists (node labels are made of it)."""
 
     def __init__(
         self,
@@ -93,6 +95,7 @@ class LambdaFileSystem(pulumi.dynamic.Resource, module="lambda", name="FileSyste
         api_base: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        self.file_system_name = name
         super().__init__(
             LambdaFileSystemProvider(),
             resource_name,

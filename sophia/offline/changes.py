@@ -22,6 +22,7 @@ from typing import Any, Literal
 import dill
 
 from components.lambda_cloud.resources import INSTANCE_TYPE
+from components.lambda_cloud.storage import FILE_SYSTEM_TYPE
 
 from .runner import RecordedResource, unwrap_secrets
 
@@ -122,12 +123,11 @@ def plan_changes(
             continue
         change = _diff(old[urn], resource, providers)
         if change is not None:
-            changes.append(_with_warning(change, servers))
+            changes.append(_with_warning(change, servers, resource.retain_on_delete))
     for urn, resource in old.items():
         if urn not in new:
-            changes.append(
-                _with_warning(Change(urn, resource.type, resource.name, "delete"), servers)
-            )
+            deletion = Change(urn, resource.type, resource.name, "delete")
+            changes.append(_with_warning(deletion, servers, resource.retain_on_delete))
     return Plan(changes)
 
 
@@ -205,7 +205,8 @@ def _replace(base: Change, forcing: tuple[str, ...], delete_first: bool) -> Chan
     return Change(base.urn, base.type, base.name, "replace", delete_first, forcing, None)
 
 
-def _with_warning(change: Change, servers: set[str]) -> Change:
+def _with_warning(change: Change, servers: set[str], retained: bool = False) -> Change:
+    """`retained`: the resource is kept in the cloud on delete (`retain_on_delete`)."""
     if change.operation not in ("replace", "delete"):
         return change
     verb = "replaces" if change.operation == "replace" else "deletes"
@@ -217,6 +218,8 @@ def _with_warning(change: Change, servers: set[str]) -> Change:
         )
     elif change.type == LAMBDA_INSTANCE:
         warning = f"{verb} a Lambda instance: the node and its local disk are lost"
+    elif change.type == FILE_SYSTEM_TYPE and not retained:
+        warning = f"{verb} a Lambda persistent file system: the data on it is deleted"
     elif change.type == ESC_ENVIRONMENT:
         warning = f"{verb} an ESC environment (credentials)"
     elif change.type in _STATEFUL_KUBERNETES:

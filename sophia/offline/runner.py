@@ -24,7 +24,9 @@ from pulumi.runtime.stack import run_pulumi_func
 
 from components.catalog import load_catalog
 from components.gpu_host import KUBECONFIG_PATH, NODE_TOKEN_PATH
+from components.lambda_cloud.firewall import FIREWALL_RULESET_TYPE
 from components.lambda_cloud.resources import INSTANCE_TYPE
+from components.lambda_cloud.storage import FILE_SYSTEM_TYPE, mount_point
 
 from ..builder import ConfigLookup, PlatformStack, build_platform
 from ..loops import ensure_event_loop
@@ -57,6 +59,8 @@ class RecordedResource:
     dependencies: tuple[str, ...]
     struct: struct_pb2.Struct
     """The registered inputs exactly as they went over the wire."""
+    retain_on_delete: bool = False
+    """`pulumi destroy` (or a replacement) leaves the cloud object in place."""
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -103,6 +107,7 @@ class _RecordingMonitor(MockMonitor):
                     provider=request.provider,
                     dependencies=tuple(request.dependencies),
                     struct=request.object,
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
         return response
@@ -117,6 +122,10 @@ class PreviewMocks(Mocks):
             outputs["repoDigest"] = f"{args.inputs.get('imageName', args.name)}@sha256:" + "0" * 64
         elif args.typ == INSTANCE_TYPE:
             outputs.update(_planned_instance(args.inputs))
+        elif args.typ == FILE_SYSTEM_TYPE:
+            outputs["mount_point"] = mount_point(str(args.inputs.get("name")))
+        elif args.typ == FIREWALL_RULESET_TYPE:
+            outputs["ruleset_id"] = f"planned-{args.name}"
         elif args.typ == "command:remote:Command":
             outputs["stdout"] = _planned_stdout(str(args.inputs.get("create", "")))
         return f"{args.name}-id", outputs

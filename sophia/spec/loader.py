@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import InvalidSpecError, SpecError, did_you_mean, quoted_list
-from .model import PATTERN_HINTS, ExistingCluster, Platform
+from .model import CLUSTER_TYPES, PATTERN_HINTS, ExistingCluster, Platform
 from .schema import offending_fields, schema_errors
 from .semantics import semantic_errors
 from .source import SpecDocument, read_document
@@ -86,7 +86,7 @@ def _check(document: SpecDocument) -> tuple[Platform | None, list[SpecError]]:
         platform = Platform.model_validate(document.data)
     except ValidationError as exc:
         return None, [
-            document.error(tuple(e["loc"]), _model_message(e))
+            document.error(_document_path(document.data, e["loc"]), _model_message(e))
             for e in exc.errors(include_url=False)
         ]
     return platform, semantic_errors(platform, document)
@@ -111,6 +111,21 @@ def _beyond_the_schema(document: SpecDocument) -> list[SpecError]:
         for e in semantic_errors(platform, rest)
         if not any(e.path == s or e.path.startswith((f"{s}.", f"{s}[")) for s in silent)
     ]
+
+
+def _document_path(data: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """pydantic's location of an error as a path in the file: a tagged union (`cluster`) puts
+    its tag ('k3s') in the location, which the file does not have."""
+    path: list[int | str] = []
+    for part in loc:
+        if isinstance(data, dict) and part in CLUSTER_TYPES and part not in data:
+            continue  # the discriminator's value, not a key
+        path.append(part)
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            data = None
+    return tuple(path)
 
 
 def _model_message(error: Any) -> str:

@@ -7,6 +7,7 @@ YAML keys are camelCase (Kubernetes' convention); Python attributes are snake_ca
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -49,6 +50,7 @@ IMAGE_REFERENCE = (
     r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
 )
 LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+FILE_SYSTEM_NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 
 PATTERN_HINTS: dict[str, str] = {
     DNS_LABEL: "must be a DNS-1123 label: lowercase letters, digits and '-', "
@@ -72,6 +74,8 @@ PATTERN_HINTS: dict[str, str] = {
     LABEL_KEY: "must be a Kubernetes label key such as 'tier' or 'sophia.ai/team'",
     ESC_NAME: "must be letters, digits, '-', '_' and '.', starting with a letter or digit",
     HTTP_PATH: "must be an absolute HTTP path such as '/healthz'",
+    FILE_SYSTEM_NAME: "must be a Lambda file system name: lowercase letters, digits and '-', "
+    "starting with a letter, at most 60 characters (e.g. 'model-weights')",
 }
 
 DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
@@ -82,6 +86,7 @@ LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY, max_length=253)]
 EscName = Annotated[str, StringConstraints(pattern=ESC_NAME, max_length=100)]
 ImageReference = Annotated[str, StringConstraints(pattern=IMAGE_REFERENCE, max_length=512)]
 LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE, max_length=63)]
+FileSystemName = Annotated[str, StringConstraints(pattern=FILE_SYSTEM_NAME, max_length=60)]
 Region = Literal[
     "asia-northeast-1",
     "asia-northeast-2",
@@ -263,10 +268,9 @@ class Host(SpecModel):
         Annotated[str, StringConstraints(pattern=r"^(ssh-|ecdsa-)\S+ \S+.*$")] | None
     ) = None
     """Public key the stack registers in Lambda under `sshKeys[0]`; omit when it exists."""
-    file_systems: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        default_factory=list
-    )
-    """Lambda persistent file systems to attach (they must be in the same region)."""
+    file_systems: list[FileSystemName] = Field(default_factory=list)
+    """Persistent file systems (from `fileSystems`) the host mounts at /lambda/nfs/<name>;
+    each in the host's region."""
     k3s_version: Annotated[str, StringConstraints(pattern=K3S_VERSION)] = Field(
         "v1.30.6+k3s1", alias="k3sVersion"
     )
@@ -275,11 +279,53 @@ class Host(SpecModel):
     """Extra Kubernetes node labels (the bootstrap always adds `gpu-type`)."""
 
 
+def _ipv4_network(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not an IPv4 network in CIDR notation ({exc})") from None
+    return str(network)
+
+
+Ipv4Network = Annotated[
+    str,
+    StringConstraints(max_length=18),
+    AfterValidator(_ipv4_network),
+    WithJsonSchema({"type": "string", "examples": ["203.0.113.0/24"], "maxLength": 18}),
+]
+
+
+class Firewall(SpecModel):
+    admin_networks: list[Ipv4Network] = Field(
+        default_factory=lambda: ["0.0.0.0/0"], min_length=1, max_length=50
+    )
+    """Networks allowed to reach SSH (22/tcp, the bootstrap) and the Kubernetes API
+    (6443/tcp, `pulumi up`, kubectl). Default: anywhere, as Lambda's own default; narrow it to
+    your office and CI runners."""
+    node_network: Ipv4Network = "10.0.0.0/8"
+    """The region's private network the nodes talk over (k3s API, flannel VXLAN, kubelet)."""
+
+
 class K3sCluster(SpecModel):
     type: Literal["k3s"] = "k3s"
     """'k3s': the stack installs k3s on the spec's hosts."""
     server: DnsLabel | None = None
     """Host that runs the k3s server; the others join as agents. Default: the first host."""
+    firewall: Firewall = Field(default_factory=Firewall)
+    """Inbound rules of the cluster's Lambda firewall ruleset (attached to every host): SSH and
+    the API from `adminNetworks`, node ports from the private network, LoadBalancer services'
+    ports from anywhere. Nothing else reaches the hosts."""
+
+
+class FileSystem(SpecModel):
+    name: FileSystemName
+    """Lambda file system name, unique in the account; an existing one of this name (in this
+    region) is adopted rather than made again."""
+    region: Region
+    """Region it lives in; only hosts of this region can mount it."""
+    keep_on_destroy: bool = True
+    """`pulumi destroy` leaves it and its data in Lambda (the default: weights are expensive
+    to download again). false: destroy deletes it."""
 
 
 class ExistingCluster(SpecModel):
@@ -293,7 +339,19 @@ class ExistingCluster(SpecModel):
     """kubeconfig context to use; default: the kubeconfig's current context."""
 
 
-Cluster = Annotated[K3sCluster | ExistingCluster, Field(discriminator="type")]
+def _cluster_type_defaults_to_k3s(value: Any) -> Any:
+    """`type` chooses the cluster model; left out, it is 'k3s' (its documented default)."""
+    if isinstance(value, dict) and "type" not in value:
+        return {**value, "type": "k3s"}
+    return value
+
+
+CLUSTER_TYPES = ("k3s", "existing")
+Cluster = Annotated[
+    K3sCluster | ExistingCluster,
+    Field(discriminator="type"),
+    BeforeValidator(_cluster_type_defaults_to_k3s),
+]
 
 
 # --- services ------------------------------------------------------------------------------
@@ -398,6 +456,11 @@ class Volume(SpecModel):
     """An existing PersistentVolumeClaim to mount instead (weights that outlive the pod)."""
     memory: bool = False
     """Scratch space in RAM (tmpfs); it counts against the container's memory limit."""
+    file_system: FileSystemName | None = None
+    """A Lambda persistent file system (from `fileSystems`) instead: shared by every pod on
+    the hosts that mount it, kept across deploys; the pods run only on those hosts."""
+    read_only: bool = False
+    """Mount read-only (weights many replicas read)."""
 
 
 class Rollout(SpecModel):
@@ -585,6 +648,8 @@ class Platform(SpecModel):
     `pulumi preview --policy-pack`; `sophia preview` uses them as they are)."""
     secrets: Secrets | None = None
     """Credentials, held in Pulumi ESC and projected into Kubernetes Secrets."""
+    file_systems: list[FileSystem] = Field(default_factory=list)
+    """Lambda persistent file systems (NFS, one region each) hosts mount and services use."""
     hosts: list[Host] = Field(default_factory=list)
     """Lambda Cloud GPU machines the stack launches."""
     cluster: Cluster = Field(default_factory=K3sCluster)
@@ -610,6 +675,9 @@ class Platform(SpecModel):
 
     def host(self, name: str) -> Host | None:
         return next((h for h in self.hosts if h.name == name), None)
+
+    def file_system(self, name: str) -> FileSystem | None:
+        return next((f for f in self.file_systems if f.name == name), None)
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)

@@ -13,7 +13,7 @@ from pathlib import Path
 from components.catalog import Catalog, load_catalog
 
 from .errors import SpecError, did_you_mean, quoted_list
-from .model import ExistingCluster, K3sCluster, Platform, Service
+from .model import ExistingCluster, K3sCluster, Platform, Service, Volume
 from .quantities import cpu_cores, memory_bytes
 from .source import FieldPath, SpecDocument
 
@@ -64,6 +64,7 @@ class _Checker:
         yield from self.unique(("hosts",), self.host_names, "host name")
         yield from self.unique(("services",), self.service_names, "service name")
         yield from self.cluster()
+        yield from self.file_systems()
         for i, host in enumerate(self.p.hosts):
             if host.instance_type not in self.catalog:
                 yield self.err(
@@ -137,6 +138,22 @@ class _Checker:
                         f"host '{host.name}' is in {host.region} but the k3s server "
                         f"'{server.name}' is in {server.region}: Lambda's private network is "
                         "per region, so agents join only in the server's region",
+                    )
+
+    def file_systems(self) -> Iterator[SpecError]:
+        declared = [f.name for f in self.p.file_systems]
+        yield from self.unique(("fileSystems",), declared, "file system name")
+        for i, host in enumerate(self.p.hosts):
+            for j, name in enumerate(host.file_systems):
+                where = ("hosts", i, "fileSystems", j)
+                fs = self.p.file_system(name)
+                if fs is None:
+                    yield self.reference(where, name, declared, "file system")
+                elif fs.region != host.region:
+                    yield self.err(
+                        where,
+                        f"file system '{name}' is in {fs.region} but host '{host.name}' is in "
+                        f"{host.region}: Lambda mounts a file system only in its own region",
                     )
 
     def host_gpu(self, host_name: str) -> tuple[str, int] | None:
@@ -228,8 +245,44 @@ class _Checker:
                 yield self.err((*where, "mountPath"), f"{v.mount_path} is mounted already")
             if v.claim is not None and v.memory:
                 yield self.err((*where, "memory"), "a claim is a persistent volume, not memory")
+            if v.file_system is not None:
+                yield from self.file_system_volume(where, s, v.file_system, v)
             names.add(v.name)
             paths.add(v.mount_path.rstrip("/"))
+
+    def file_system_volume(
+        self, where: FieldPath, s: Service, name: str, v: Volume
+    ) -> Iterator[SpecError]:
+        """A file system volume runs the pods on the hosts that mount it: there must be one
+        (the service's own host, if it names one)."""
+        if v.claim is not None or v.memory:
+            yield self.err(
+                (*where, "fileSystem"), "a volume is a file system, a claim or memory: one of them"
+            )
+            return
+        if isinstance(self.p.cluster, ExistingCluster):
+            yield self.err(
+                (*where, "fileSystem"),
+                "Lambda file systems are mounted by the spec's hosts; an existing cluster has "
+                "none (use `claim` with a PersistentVolumeClaim of that cluster)",
+            )
+            return
+        declared = [f.name for f in self.p.file_systems]
+        if name not in declared:
+            yield self.reference((*where, "fileSystem"), name, declared, "file system")
+            return
+        mounting = [h.name for h in self.p.hosts if name in h.file_systems]
+        if s.host is not None and s.host not in mounting:
+            yield self.err(
+                (*where, "fileSystem"),
+                f"host '{s.host}' does not mount file system '{name}'; add it to the host's "
+                "fileSystems" + (f" or run on {quoted_list(mounting)}" if mounting else ""),
+            )
+        elif not mounting:
+            yield self.err(
+                (*where, "fileSystem"),
+                f"no host mounts file system '{name}'; add it to a host's fileSystems",
+            )
 
     def architecture(self, base: FieldPath, s: Service) -> Iterator[SpecError]:
         """An image built or declared for one CPU architecture on a host of another."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pulumi
 import pytest
@@ -25,6 +26,11 @@ def test_resource_inventory_of_sophia_yaml(sophia_run: Run) -> None:
     assert counts == {
         "sophia:index:LambdaGpuHost": 1,
         "pulumi-python:dynamic/lambda:Instance": 1,
+        "pulumi-python:dynamic/lambda:FileSystem": 1,  # sophia-models
+        "pulumi-python:dynamic/lambda:FirewallRuleset": 1,  # the k3s cluster's
+        "sophia:index:NodeDirectoryClaim": 1,  # sophia-models, offered to the pods
+        "kubernetes:core/v1:PersistentVolume": 1,
+        "kubernetes:core/v1:PersistentVolumeClaim": 1,
         "command:remote:Command": 3,  # bootstrap, kubeconfig, node token
         "pulumi:providers:kubernetes": 1,
         "kubernetes:core/v1:Namespace": 1,
@@ -47,7 +53,8 @@ def test_children_are_parented_and_named_after_their_component(sophia_run: Run) 
         if r.parent in components:
             assert r.name.startswith(f"{components[r.parent]}-"), r.name
     children = [r for r in sophia_run.resources if r.parent in components]
-    assert len(children) == 4 + 4 * 3 + 1 + 2 + 1 + 4 + 1  # + host instance/commands, ESC env
+    # services' children + host instance/commands, ESC env, file system volume and claim
+    assert len(children) == 4 + 4 * 3 + 1 + 2 + 1 + 4 + 1 + 2
 
 
 def test_secure_defaults_on_every_deployment(sophia_run: Run) -> None:
@@ -74,7 +81,11 @@ def test_gpu_service_is_placed_on_gpu_nodes(sophia_run: Run) -> None:
     deployments = sophia_run.deployments()
     pod = deployments["business-intelligence"]["spec"]["template"]["spec"]
     assert pod["runtimeClassName"] == "nvidia"
-    assert pod["nodeSelector"] == {"gpu-type": "a10", "sophia.ai/host": "gpu-a10"}
+    assert pod["nodeSelector"] == {
+        "gpu-type": "a10",
+        "sophia.ai/host": "gpu-a10",
+        "filesystem.sophia.ai/sophia-models": "mounted",  # its model weights volume
+    }
     assert pod["tolerations"] == [
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     ]
@@ -247,3 +258,67 @@ def test_a_private_registry_gets_a_pull_secret_from_the_bundle() -> None:
     bi = next(r for r in resources if r.name == "business-intelligence-deployment")
     pod = bi.properties["spec"]["template"]["spec"]
     assert pod["imagePullSecrets"] == [{"name": "credentials-registry-registry-1-docker-io"}]
+
+
+def test_a_file_system_is_mounted_by_its_hosts_and_offered_to_their_pods(
+    sophia_run: Run,
+) -> None:
+    (file_system,) = sophia_run.of_type("pulumi-python:dynamic/lambda:FileSystem")
+    assert file_system.retain_on_delete  # keepOnDestroy defaults to true
+    assert (file_system.properties["name"], file_system.properties["region"]) == (
+        "sophia-models",
+        "us-west-1",
+    )
+    (instance,) = sophia_run.of_type("pulumi-python:dynamic/lambda:Instance")
+    assert instance.properties["file_system_names"] == ["sophia-models"]
+    assert file_system.urn in instance.dependencies  # made before the host that mounts it
+    (host,) = sophia_run.of_type("sophia:index:LambdaGpuHost")
+    label = "filesystem.sophia.ai/sophia-models"
+    assert host.properties["nodeLabels"][label] == "mounted"
+
+    volume = sophia_run.one("kubernetes:core/v1:PersistentVolume", "fs-sophia-models-volume")
+    assert volume["metadata"]["name"] == "sophia-lambda-fs-sophia-models"
+    assert volume["spec"]["local"] == {"path": "/lambda/nfs/sophia-models"}
+    (term,) = volume["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"]
+    assert term["matchExpressions"] == [{"key": label, "operator": "In", "values": ["mounted"]}]
+    assert volume["spec"]["claimRef"] == {"name": "lambda-fs-sophia-models", "namespace": "sophia"}
+    claim = sophia_run.one("kubernetes:core/v1:PersistentVolumeClaim", "fs-sophia-models-claim")
+    assert claim["spec"]["volumeName"] == "sophia-lambda-fs-sophia-models"
+
+    pod = sophia_run.deployments()["business-intelligence"]["spec"]["template"]["spec"]
+    assert pod["nodeSelector"][label] == "mounted"
+    weights = next(v for v in pod["volumes"] if v["name"] == "model-weights")
+    assert weights == {
+        "name": "model-weights",
+        "persistentVolumeClaim": {"claimName": "lambda-fs-sophia-models"},
+    }
+
+
+def test_the_cluster_gets_one_firewall_ruleset_with_what_k3s_needs(sophia_run: Run) -> None:
+    (ruleset,) = sophia_run.of_type("pulumi-python:dynamic/lambda:FirewallRuleset")
+    props = ruleset.properties
+    assert (props["name"], props["region"]) == ("sophia-ai-prod-k3s", "us-west-1")
+    opened = {(r["protocol"], tuple(r["port_range"]), r["source_network"]) for r in props["rules"]}
+    assert opened == {
+        ("tcp", (22, 22), "0.0.0.0/0"),
+        ("tcp", (6443, 6443), "0.0.0.0/0"),
+        ("tcp", (30000, 32767), "0.0.0.0/0"),
+        ("tcp", (6443, 6443), "10.0.0.0/8"),
+        ("udp", (8472, 8472), "10.0.0.0/8"),
+        ("tcp", (10250, 10250), "10.0.0.0/8"),
+    }
+    (instance,) = sophia_run.of_type("pulumi-python:dynamic/lambda:Instance")
+    assert ruleset.urn in instance.dependencies
+
+
+def test_load_balancer_ports_are_opened_and_admin_ports_narrowed(tmp_path: Path) -> None:
+    text = SPEC.read_text()
+    text = text.replace("adminNetworks: [0.0.0.0/0]", "adminNetworks: [203.0.113.0/24]")
+    text = text.replace("type: ClusterIP\n", "type: LoadBalancer\n", 1)
+    spec = tmp_path / "sophia.yaml"
+    spec.write_text(text)
+    (ruleset,) = run(spec).of_type("pulumi-python:dynamic/lambda:FirewallRuleset")
+    rules = ruleset.properties["rules"]
+    assert {r["source_network"] for r in rules if r["port_range"][0] == 22} == {"203.0.113.0/24"}
+    public = [r for r in rules if r["source_network"] == "0.0.0.0/0"]
+    assert [(r["protocol"], r["port_range"]) for r in public] == [("tcp", [8080, 8080])]

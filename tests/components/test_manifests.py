@@ -65,7 +65,7 @@ def test_sophia_render_writes_one_file_per_object(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in out.iterdir())
-    assert len(files) == 18  # 17 objects and the list of Secrets
+    assert len(files) == 20  # 19 objects (with the model weights volume and claim) and SECRETS.txt
     assert "deployment-business-intelligence.yaml" in files
     assert not [f for f in files if f.startswith("secret-")]
     listing = (out / "SECRETS.txt").read_text(encoding="utf-8")
@@ -101,7 +101,8 @@ def test_workload_conventions(sophia_run: Run) -> None:
 
 
 def test_writable_volumes_for_model_caches(sophia_run: Run) -> None:
-    """specs/sophia.yaml gives the GPU service a 20Gi model cache besides the 1Gi /tmp."""
+    """specs/sophia.yaml gives the GPU service its model weights on a Lambda file system
+    (through a claim: Pod Security `restricted` refuses hostPath) besides the 1Gi /tmp."""
     found = manifests(sophia_run.resources)
     bi = next(
         m
@@ -109,8 +110,15 @@ def test_writable_volumes_for_model_caches(sophia_run: Run) -> None:
         if m["kind"] == "Deployment" and m["metadata"]["name"] == "business-intelligence"
     )  # type: ignore[index]
     pod = bi["spec"]["template"]["spec"]  # type: ignore[index]
-    assert {"name": "model-cache", "emptyDir": {"sizeLimit": "20Gi"}} in pod["volumes"]
+    weights = {
+        "name": "model-weights",
+        "persistentVolumeClaim": {"claimName": "lambda-fs-sophia-models"},
+    }
+    assert weights in pod["volumes"]
     mounts = pod["containers"][0]["volumeMounts"]
-    assert {"name": "model-cache", "mountPath": "/models"} in mounts
+    assert {"name": "model-weights", "mountPath": "/models"} in mounts
+    kinds = {(m["kind"], m["metadata"]["name"]) for m in found}  # type: ignore[index]
+    assert ("PersistentVolume", "sophia-lambda-fs-sophia-models") in kinds
+    assert ("PersistentVolumeClaim", "lambda-fs-sophia-models") in kinds
     startup = pod["containers"][0]["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 600

@@ -54,7 +54,7 @@ def test_sophia_yaml_is_clean() -> None:
     result = preview(SPEC)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "PASSED: no mandatory policy violation — 33 resources" in out
+    assert "PASSED: no mandatory policy violation — 38 resources" in out
     assert "sophia-ai-prod (stack)" in out
     for fragment in (
         "pulumi-python:dynamic/lambda:Instance gpu-a10-instance",

@@ -85,3 +85,88 @@ def test_volumes_do_not_collide(write_spec: Callable[[str | bytes, str], Path]) 
         "services[api].volumes[weights].mountPath: /tmp/ is mounted already",
         "services[api].volumes[weights].memory: a claim is a persistent volume, not memory",
     ]
+
+
+FILE_SYSTEMS = HEAD.replace(
+    "hosts:\n", "fileSystems:\n  - {name: weights, region: us-west-1}\nhosts:\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "  - {name: a, instanceType: gpu_1x_a10, region: us-west-1, sshKeys: [k],"
+            " fileSystems: [wieghts]}\n",
+            "hosts[a].fileSystems[0]: unknown file system 'wieghts' (did you mean 'weights'?)",
+        ),
+        (
+            "  - {name: a, instanceType: gpu_1x_a10, region: us-east-1, sshKeys: [k],"
+            " fileSystems: [weights]}\n",
+            "hosts[a].fileSystems[0]: file system 'weights' is in us-west-1 but host 'a' is in "
+            "us-east-1: Lambda mounts a file system only in its own region",
+        ),
+        (
+            "  - {name: a, instanceType: gpu_1x_a10, region: us-west-1, sshKeys: [k]}\n"
+            "services:\n  - name: api\n    image: 'ghcr.io/x/api:1.0'\n    volumes:\n"
+            "      - {name: w, mountPath: /w, fileSystem: weights}\n",
+            "services[api].volumes[w].fileSystem: no host mounts file system 'weights'; add it "
+            "to a host's fileSystems",
+        ),
+        (
+            "  - {name: a, instanceType: gpu_1x_a10, region: us-west-1, sshKeys: [k],"
+            " fileSystems: [weights]}\n"
+            "  - {name: b, instanceType: gpu_1x_a10, region: us-west-1, sshKeys: [k]}\n"
+            "services:\n  - name: api\n    image: 'ghcr.io/x/api:1.0'\n    host: b\n"
+            "    volumes:\n      - {name: w, mountPath: /w, fileSystem: weights}\n",
+            "services[api].volumes[w].fileSystem: host 'b' does not mount file system "
+            "'weights'; add it to the host's fileSystems or run on 'a'",
+        ),
+        (
+            "  - {name: a, instanceType: gpu_1x_a10, region: us-west-1, sshKeys: [k],"
+            " fileSystems: [weights]}\n"
+            "services:\n  - name: api\n    image: 'ghcr.io/x/api:1.0'\n    volumes:\n"
+            "      - {name: w, mountPath: /w, fileSystem: weights, claim: other}\n",
+            "services[api].volumes[w].fileSystem: a volume is a file system, a claim or "
+            "memory: one of them",
+        ),
+    ],
+)
+def test_file_systems_are_declared_in_the_hosts_region_and_mounted_where_used(
+    write_spec: Callable[[str | bytes, str], Path], body: str, expected: str
+) -> None:
+    assert _errors(write_spec, FILE_SYSTEMS + body) == [expected]
+
+
+def test_a_file_system_volume_on_an_existing_cluster_is_refused(
+    write_spec: Callable[[str | bytes, str], Path],
+) -> None:
+    text = FILE_SYSTEMS.replace("hosts:\n", "cluster: {type: existing}\n") + (
+        "services:\n  - name: api\n    image: 'ghcr.io/x/api:1.0'\n    volumes:\n"
+        "      - {name: w, mountPath: /w, fileSystem: weights}\n"
+    )
+    (error,) = _errors(write_spec, text)
+    assert error.startswith("services[api].volumes[w].fileSystem: Lambda file systems are mounted")
+
+
+@pytest.mark.parametrize(
+    ("networks", "fragment"),
+    [
+        ("[10.0.0.1/8]", "has host bits set"),
+        ("[not-a-network]", "is not an IPv4 network"),
+        ("['::/0']", "is not an IPv4 network"),
+        ("[]", "must not be empty"),
+    ],
+)
+def test_firewall_networks_must_be_ipv4_cidrs(
+    write_spec: Callable[[str | bytes, str], Path], networks: str, fragment: str
+) -> None:
+    text = HEAD + (
+        "  - {name: a, instanceType: gpu_1x_a10, region: us-west-1, sshKeys: [k]}\n"
+        f"cluster: {{type: k3s, firewall: {{adminNetworks: {networks}}}}}\n"
+    )
+    (error,) = _errors(write_spec, text)
+    assert error.startswith(
+        ("cluster.firewall.adminNetworks:", "cluster.firewall.adminNetworks[0]:")
+    )
+    assert fragment in error, error
