@@ -7,9 +7,19 @@ import time
 from typing import Any
 
 from components.catalog import load_catalog
+from components.gpu_host import file_system_selector
+from sophia.spec.model import Host
 from tests.e2e.environment import ControlPlane
 
 GPU_RESOURCE = "nvidia.com/gpu"
+
+
+def host_node(host: Host) -> dict[str, Any]:
+    """The node a spec host becomes: its labels and those of the file systems it mounts."""
+    labels = dict(host.labels)
+    for name in host.file_systems:
+        labels.update(file_system_selector(name))
+    return node_manifest(host.name, host.instance_type, labels)
 
 
 def node_manifest(

@@ -23,7 +23,7 @@ from sophia.offline.runner import run_spec
 from sophia.policy_config import policy_config
 from sophia.spec import load_spec
 from tests.conftest import REPO
-from tests.e2e.cluster import add_nodes, node_manifest
+from tests.e2e.cluster import add_nodes, host_node
 from tests.e2e.environment import ControlPlane
 
 RESERVE = {"cpu": 1000, "memory": 2 * 2**30}  # the policy's default system reserve
@@ -115,7 +115,7 @@ def _policy_says_fits(path: Path, pack: PolicyPackProcess) -> bool:
 def _pending_after_peak_and_rollout(cluster: ControlPlane, spec_path: Path, tmp: Path) -> list[str]:
     platform = load_spec(spec_path, None).platform
     host = platform.hosts[0]
-    node = node_manifest(host.name, host.instance_type, dict(host.labels))
+    node = host_node(host)
     for resource, held in RESERVE.items():
         total = node["status"]["capacity"][resource]
         value = int(total) * 1000 - held if resource == "cpu" else int(total[:-2]) * 2**30 - held

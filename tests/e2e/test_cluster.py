@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sophia.spec import load_spec
 from tests.conftest import REPO, SPEC
-from tests.e2e.cluster import add_nodes, node_manifest, settle
+from tests.e2e.cluster import add_nodes, host_node, settle
 from tests.e2e.environment import ControlPlane
 
 
@@ -33,9 +33,7 @@ def test_the_platform_applies_and_every_pod_is_placed(
     cluster: ControlPlane, tmp_path: Path
 ) -> None:
     platform = load_spec(SPEC, "prod").platform
-    add_nodes(
-        cluster, [node_manifest(h.name, h.instance_type, dict(h.labels)) for h in platform.hosts]
-    )
+    add_nodes(cluster, [host_node(h) for h in platform.hosts])
     out = tmp_path / "manifests"
     _render(SPEC, out)
     namespace = platform.target_namespace
@@ -70,3 +68,30 @@ def test_the_platform_applies_and_every_pod_is_placed(
         if p["metadata"]["labels"]["app.kubernetes.io/name"] == "business-intelligence"
     ]
     assert [p["spec"]["nodeName"] for p in gpu_pods] == ["gpu-a10"]
+
+    # The model weights' claim is bound to its volume (the real PV controller) and the pod
+    # reads it on the one node that mounts the file system.
+    claim = json.loads(
+        cluster.kubectl(
+            "get", "pvc", "lambda-fs-sophia-models", "-n", namespace, "-o", "json"
+        ).stdout
+    )
+    assert claim["status"]["phase"] == "Bound"
+    assert claim["spec"]["volumeName"] == f"{namespace}-lambda-fs-sophia-models"
+
+    # Without the file system on the node, the scheduler leaves the GPU pod Pending: the node
+    # selector and the volume's node affinity place it (the capacity policy reads the same).
+    label = "filesystem.sophia.ai/sophia-models"
+    cluster.kubectl("label", "node", "gpu-a10", f"{label}-")
+    try:
+        (old,) = gpu_pods
+        cluster.kubectl("delete", "pod", old["metadata"]["name"], "-n", namespace, "--wait")
+        again = settle(cluster, namespace, expected)
+        waiting = [
+            p
+            for p in again
+            if p["metadata"]["labels"]["app.kubernetes.io/name"] == "business-intelligence"
+        ]
+        assert [p["status"].get("phase") for p in waiting] == ["Pending"]
+    finally:
+        cluster.kubectl("label", "node", "gpu-a10", f"{label}=mounted", "--overwrite")

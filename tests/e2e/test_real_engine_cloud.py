@@ -1,5 +1,6 @@
 """The real Pulumi CLI and engine (file backend) with the real policy pack and the project's
-dynamic providers: Lambda instances and SSH keys, ESC environments, against the loopback fakes.
+dynamic providers: Lambda instances, SSH keys, file systems and firewall rulesets, ESC
+environments, against the loopback fakes.
 
 The program runs through the Automation API (an inline program: the engine talks to the
 program over Pulumi's language protocol). What the offline engine records for the very same
@@ -21,7 +22,10 @@ import pytest
 from pulumi import automation as auto
 
 from components.esc import EscEnvironment, EscEnvironmentArgs
+from components.gpu_host import k3s_firewall_rules
+from components.lambda_cloud.firewall import LambdaFirewallRuleset
 from components.lambda_cloud.resources import LambdaInstance, LambdaInstanceArgs, LambdaSshKey
+from components.lambda_cloud.storage import LambdaFileSystem
 from sophia.offline.analyzer import PolicyPackProcess
 from sophia.offline.preview import check_resources
 from sophia.offline.runner import PROJECT, run_under_mocks
@@ -39,9 +43,33 @@ POLICY_CONFIG = {"monthly-budget": {"monthlyBudgetUsd": 1000, "hoursPerMonth": 7
 class CloudPieces(pulumi.ComponentResource):
     """A component with dynamic children, as LambdaGpuHost and EscSecretBundle have."""
 
-    def __init__(self, name: str, lambda_url: str, esc_url: str, instance_type: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        lambda_url: str,
+        esc_url: str,
+        instance_type: str,
+        admin_network: str = "203.0.113.0/24",
+    ) -> None:
         super().__init__("sophia:e2e:CloudPieces", name, None)
         child = pulumi.ResourceOptions(parent=self)
+        weights = LambdaFileSystem(
+            f"{name}-weights",
+            name="e2e-weights",
+            region="us-west-1",
+            api_key=VALID_KEY,
+            api_base=lambda_url,
+            opts=child.merge(pulumi.ResourceOptions(retain_on_delete=True)),
+        )
+        firewall = LambdaFirewallRuleset(
+            f"{name}-firewall",
+            name=f"sophia-ai-{STACK}-k3s",
+            region="us-west-1",
+            rules=k3s_firewall_rules([admin_network], "10.0.0.0/8"),
+            api_key=VALID_KEY,
+            api_base=lambda_url,
+            opts=child,
+        )
         key = LambdaSshKey(
             f"{name}-ssh-key",
             name="sophia-e2e",
@@ -57,6 +85,8 @@ class CloudPieces(pulumi.ComponentResource):
                 instance_type_name=instance_type,
                 region_name="us-west-1",
                 ssh_key_names=["sophia-e2e"],
+                file_system_names=[weights.name],
+                firewall_ruleset_ids=[firewall.ruleset_id],
                 api_key=VALID_KEY,
                 api_base=lambda_url,
                 poll_interval_seconds=1,
@@ -82,8 +112,10 @@ class CloudPieces(pulumi.ComponentResource):
 
 def program(lambda_cloud: FakeLambdaCloud, esc: FakeEsc) -> Callable[[], None]:
     def run() -> None:
-        instance_type = pulumi.Config().get("instanceType") or "gpu_1x_a10"
-        pieces = CloudPieces("gpu", lambda_cloud.base_url, esc.url, instance_type)
+        config = pulumi.Config()
+        instance_type = config.get("instanceType") or "gpu_1x_a10"
+        admin = config.get("adminNetwork") or "203.0.113.0/24"
+        pieces = CloudPieces("gpu", lambda_cloud.base_url, esc.url, instance_type, admin)
         pulumi.export("ip", pieces.instance.ip)
 
     return run
@@ -204,14 +236,24 @@ def test_up_update_replace_leak_check_and_destroy(
 ) -> None:
     first = workspace.up(policy_packs=[_pack()])
     assert first.summary.result == "succeeded"
-    assert first.summary.resource_changes == {"create": 5}
+    assert first.summary.resource_changes == {"create": 7}
     live = lambda_cloud.live_instances()
     assert [i["instance_type"]["name"] for i in live] == ["gpu_1x_a10"]
+    assert live[0]["file_system_names"] == ["e2e-weights"]
+    (ruleset,) = lambda_cloud.state.firewall_rulesets.values()
+    assert live[0]["firewall_rulesets"] == [{"id": ruleset["id"]}]
     assert first.outputs["ip"].value == live[0]["ip"]
     assert esc.open("sophia-ai", "sophia-ai", "e2e") == {"region": "us-west-1"}
 
     again = workspace.up(policy_packs=[_pack()])
-    assert again.summary.resource_changes == {"same": 5}
+    assert again.summary.resource_changes == {"same": 7}
+    assert lambda_cloud.state.launches == 1
+
+    # Narrower admin access patches the ruleset in place; the instance keeps running.
+    workspace.set_config("adminNetwork", auto.ConfigValue("198.51.100.0/24"))
+    narrowed = workspace.up(policy_packs=[_pack()])
+    assert narrowed.summary.resource_changes == {"update": 1, "same": 6}
+    assert {r["source_network"] for r in ruleset["rules"]} == {"198.51.100.0/24", "10.0.0.0/8"}
     assert lambda_cloud.state.launches == 1
 
     # A new instance type replaces the instance (Lambda cannot resize one): the plan says so.
@@ -221,7 +263,7 @@ def test_up_update_replace_leak_check_and_destroy(
     instance = "urn:pulumi:e2e::sophia-ai::sophia:e2e:CloudPieces$pulumi-python:dynamic/lambda:Instance::gpu-instance"
     assert log.operations() == {instance: {"create-replacement", "replace", "delete-replaced"}}
     replaced = workspace.up(policy_packs=[_pack()])
-    assert replaced.summary.resource_changes == {"replace": 1, "same": 4}
+    assert replaced.summary.resource_changes == {"replace": 1, "same": 6}
     live = lambda_cloud.live_instances()
     assert [i["instance_type"]["name"] for i in live] == ["gpu_1x_a6000"]
 
@@ -242,7 +284,10 @@ def test_up_update_replace_leak_check_and_destroy(
         assert scan_for(canary, files) == []
 
     gone = workspace.destroy()
-    assert gone.summary.resource_changes == {"delete": 5}
+    assert gone.summary.resource_changes == {"delete": 7}
+    # The file system is retained (its data outlives the stack); the ruleset is not.
+    assert [f["name"] for f in lambda_cloud.state.file_systems.values()] == ["e2e-weights"]
+    assert lambda_cloud.state.firewall_rulesets == {}
     assert {i["status"] for i in lambda_cloud.live_instances()} <= {"terminating"}
     assert ("sophia-ai", "sophia-ai", "e2e") not in esc.state.environments
     assert not any(k["name"] == "sophia-e2e" for k in lambda_cloud.state.ssh_keys.values())
