@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import pulumi_kubernetes as k8s
 from .esc import EscEnvironment, EscEnvironmentArgs, projection_definition
 from .esc.definition import dump
 from .microservice import SecretKeyRef
+from .secret_key import StackSecretKey
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class EscSecretBundleArgs:
     secret_name_prefix: str = "credentials"
     labels: Mapping[str, str] = field(default_factory=dict)
     esc: EscProjection | None = None
+    checksum_key: pulumi.Input[str] | None = None
+    """Secret key of the checksums (HMAC-SHA256); default: a `StackSecretKey` the bundle makes."""
 
 
 def kubernetes_secret_name(prefix: str, group: str) -> str:
@@ -57,6 +61,12 @@ def kubernetes_secret_name(prefix: str, group: str) -> str:
 def _digest(pairs: Sequence[tuple[str, str]]) -> str:
     text = "".join(f"{key}={value}\n" for key, value in sorted(pairs))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def keyed_digest(key: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """HMAC-SHA256 of the pairs: without the key, no dictionary recovers a value from it."""
+    text = "".join(f"{k}={v}\n" for k, v in sorted(pairs))
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 class EscSecretBundle(pulumi.ComponentResource):
@@ -80,6 +90,11 @@ class EscSecretBundle(pulumi.ComponentResource):
         self.secrets: dict[str, k8s.core.v1.Secret] = {}
         self.secret_names = {}
         self.checksums = {}
+        checksum_key = args.checksum_key
+        if checksum_key is None:
+            checksum_key = StackSecretKey(
+                f"{name}-checksum-key", opts=pulumi.ResourceOptions(parent=self)
+            ).value
         for group, keys in args.groups.items():
             secret_name = kubernetes_secret_name(args.secret_name_prefix, group)
             values = {key: pulumi.Output.secret(args.values[key]) for key in keys}
@@ -100,9 +115,10 @@ class EscSecretBundle(pulumi.ComponentResource):
             )
             self.secrets[group] = secret
             self.secret_names[group] = secret.metadata.name
-            # A SHA-256 of high-entropy API keys reveals nothing; unsecret it so that the
-            # pod annotation stays readable in diffs.
-            digest = pulumi.Output.all(**values).apply(lambda d: _digest(list(d.items())))
+            # Keyed: reveals nothing without the stack's key, so it may stay readable in diffs.
+            digest = pulumi.Output.all(checksum_key, pulumi.Output.all(**values)).apply(
+                lambda kv: keyed_digest(kv[0], list(kv[1].items()))
+            )
             self.checksums[group] = pulumi.Output.unsecret(digest)
         self.environment: EscEnvironment | None = None
         if args.esc is not None:

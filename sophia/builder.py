@@ -18,7 +18,6 @@ from components import (
     Autoscaling,
     ComputeResources,
     ContainerPort,
-    EscProjection,
     EscSecretBundle,
     EscSecretBundleArgs,
     GpuRequest,
@@ -32,7 +31,6 @@ from components import (
     WritableVolume,
 )
 from components.esc import camel_config_key as credential_config_key
-from components.esc import credentials_environment_name
 from components.gpu_host import (
     K3sJoin,
     LambdaGpuHost,
@@ -289,20 +287,9 @@ def _secret_bundle(
             f"{platform.secrets.esc.environment} in the stack file "
             "(`environment:`) or `pulumi config set --secret KEY`"
         )
-    esc = platform.secrets.esc
-    projection = EscProjection(
-        organization=esc.organization,
-        project=esc.project,
-        environment=esc.environment,
-        credentials_environment=f"{esc.project}/{credentials_environment_name(esc.environment)}",
-        config_namespace=pulumi.get_project(),
-        access_token=config(credential_config_key("PULUMI_ACCESS_TOKEN")),
-    )
     return EscSecretBundle(
         "credentials",
-        EscSecretBundleArgs(
-            namespace=namespace, groups=groups, values=values, labels=labels, esc=projection
-        ),
+        EscSecretBundleArgs(namespace=namespace, groups=groups, values=values, labels=labels),
         opts=pulumi.ResourceOptions(providers=[provider]),
     )
 

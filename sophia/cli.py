@@ -13,7 +13,6 @@ import typer
 from rich.table import Table
 
 from . import __version__
-from .cli_secrets import secrets_app
 from .console import (
     DEFAULT_SPEC,
     EXIT_INVALID,
@@ -27,6 +26,7 @@ from .console import (
     plural,
 )
 from .loops import close_event_loop
+from .secrets.cli import secrets_app
 from .spec import InvalidSpecError, SpecError, load_spec, schema_text
 
 app = typer.Typer(

@@ -1,7 +1,9 @@
 """`.cursor/mcp.json` for the project's own MCP server and the servers a spec lists.
 
-Credentials reach servers at launch through `esc run <org>/<project>/<env> -- …`, which
-exports the ESC environment's `environmentVariables`; the file never holds a value.
+Each server that needs credentials starts under `esc run <its own environment> -- …`
+(`secrets/layout.py`): the environment exports exactly the groups the spec grants it (the
+project's server: only the Pulumi access token it deploys with). A server without
+`secretGroups` starts without ESC. The file never holds a value.
 """
 
 from __future__ import annotations
@@ -10,27 +12,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .secrets.layout import SOPHIA_SERVER, esc_layout
 from .spec.model import Platform
 
 
 def mcp_config(platform: Platform, spec_path: Path, sophia_command: str) -> dict[str, Any]:
-    environment = None
-    if platform.secrets is not None:
-        esc = platform.secrets.esc
-        environment = f"{esc.organization}/{esc.project}/{esc.environment}"
+    environments = esc_layout(platform).mcp if platform.secrets is not None else {}
 
-    def launched(command: str, args: list[str], needs_credentials: bool) -> dict[str, Any]:
-        if needs_credentials and environment is not None:
-            return {"command": "esc", "args": ["run", environment, "--", command, *args]}
+    def launched(name: str, command: str, args: list[str]) -> dict[str, Any]:
+        env = environments.get(name)
+        if env is not None:
+            return {"command": "esc", "args": ["run", str(env), "--", command, *args]}
         return {"command": command, "args": args}
 
     servers: dict[str, Any] = {
-        "sophia": launched(sophia_command, ["mcp", "--spec", str(spec_path)], True),
+        SOPHIA_SERVER: launched(SOPHIA_SERVER, sophia_command, ["mcp", "--spec", str(spec_path)]),
     }
     for server in platform.mcp:
-        servers[server.name] = launched(
-            server.command, list(server.args), bool(server.secret_groups)
-        )
+        servers[server.name] = launched(server.name, server.command, list(server.args))
     return {"mcpServers": servers}
 
 

@@ -24,7 +24,8 @@ from .costs import estimate_costs, service_costs
 from .loops import close_event_loop
 from .offline.analyzer import PolicyPackError
 from .offline.preview import default_stack, run_preview, to_json
-from .secret_ops import credential_ages, esc_location
+from .secrets.ages import credential_ages
+from .secrets.layout import esc_layout
 from .spec import InvalidSpecError, load_spec, schema_text
 from .spec_edit import EditOutcome, scale, set_image
 
@@ -158,15 +159,12 @@ def build_server(spec_path: Path, stack: str | None = None) -> MCPServer:
         if platform.secrets is None:
             return {"error": "the spec has no 'secrets' section"}
         try:
-            location = esc_location(platform)
-            definition = load(EscGateway().read(location.credentials).yaml)
+            where = str(esc_layout(platform).credentials)
+            definition = load(EscGateway().read(esc_layout(platform).credentials).yaml, where)
+            ages = credential_ages(platform, definition, datetime.now(UTC), where)
         except EscError as problem:
             return {"error": str(problem)}
-        return {
-            "credentials": [
-                a.__dict__ for a in credential_ages(platform, definition, datetime.now(UTC))
-            ]
-        }
+        return {"credentials": [a.__dict__ for a in ages]}
 
     @server.resource("sophia://spec", name="sophia.yaml", mime_type="application/yaml")
     def spec_resource() -> str:

@@ -174,3 +174,18 @@ def add_stack(path: Path, stack: str) -> EditOutcome:
         stacks[stack] = {}
 
     return edit_spec(path, mutate, f"stack {stack} added", stack)
+
+
+def add_credential_keys(path: Path, keys: dict[str, list[str]]) -> EditOutcome:
+    """Add keys to credential groups (`sophia secrets export --adopt`), checked like any edit."""
+
+    def mutate(tree: Any) -> None:
+        groups = (tree.get("secrets") or {}).get("groups") or {}
+        for group, names in keys.items():
+            if group not in groups:
+                raise EditError(f"the spec has no credential group '{group}'")
+            listed = groups[group].setdefault("keys", [])
+            listed.extend(n for n in names if n not in listed)
+
+    added = ", ".join(f"{g}: {', '.join(n)}" for g, n in sorted(keys.items()))
+    return edit_spec(path, mutate, f"credential keys added ({added})")

@@ -16,10 +16,13 @@ import copy
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from .errors import EscDefinitionError
 
 SLOTS = ("a", "b")
 
@@ -43,6 +46,7 @@ class CredentialState:
     active: str
     rotated_at: datetime | None
     slots: tuple[str, ...]
+    origin: str = "export"
 
 
 def _yaml() -> YAML:
@@ -58,10 +62,17 @@ def dump(definition: Mapping[str, Any]) -> str:
     return buffer.getvalue()
 
 
-def load(text: str) -> dict[str, Any]:
-    data = YAML(typ="safe", pure=True).load(text) or {}
+def load(text: str, environment: str = "the environment") -> dict[str, Any]:
+    """A definition as data; EscDefinitionError (naming `environment`) if it does not parse or
+    is not a mapping."""
+    try:
+        data = YAML(typ="safe", pure=True).load(text) or {}
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise EscDefinitionError(environment, f"its YAML does not parse{where}") from None
     if not isinstance(data, dict):
-        raise ValueError("an ESC environment definition is a mapping")
+        raise EscDefinitionError(environment, "its definition is not a mapping")
     return data
 
 
@@ -77,17 +88,23 @@ def slot_entry(value: str) -> dict[str, Any]:
     return {"fn::secret": value}
 
 
+Origin = Literal["export", "rotate"]
+"""Who put the active value there: an export from GitHub, or `sophia secrets rotate`. An
+export never overrides a rotation silently (`secret_ops.plan_export`)."""
+
+
 def new_credential(group: str, key: str, value: str, now: datetime) -> dict[str, Any]:
     return {
         "a": slot_entry(value),
         "active": "a",
+        "origin": "export",
         "rotatedAt": now.isoformat(timespec="seconds"),
         "current": f"${{{group}.{key}.a}}",
     }
 
 
 def rotate_credential(
-    node: Mapping[str, Any], group: str, key: str, value: str, now: datetime
+    node: Mapping[str, Any], group: str, key: str, value: str, now: datetime, origin: Origin
 ) -> dict[str, Any]:
     """Fill the inactive slot, point at it; the previous slot stays valid until next time."""
     rotated = copy.deepcopy(dict(node))
@@ -95,23 +112,57 @@ def rotate_credential(
     inactive = "b" if active == "a" else "a"
     rotated[inactive] = slot_entry(value)
     rotated["active"] = inactive
+    rotated["origin"] = origin
     rotated["rotatedAt"] = now.isoformat(timespec="seconds")
     rotated["current"] = f"${{{group}.{key}.{inactive}}}"
     return rotated
 
 
-def credential_states(definition: Mapping[str, Any]) -> Iterator[CredentialState]:
+def credential_states(
+    definition: Mapping[str, Any], environment: str = "the credentials environment"
+) -> Iterator[CredentialState]:
+    """Every credential of a credentials definition; EscDefinitionError for a shape this tool
+    never writes (a group that is not a mapping, a slot pointer or timestamp that is wrong)."""
     values = definition.get("values") or {}
+    if not isinstance(values, Mapping):
+        raise EscDefinitionError(environment, "`values` is not a mapping of groups")
     for group, credentials in values.items():
         if not isinstance(credentials, Mapping):
-            continue
+            raise EscDefinitionError(
+                environment,
+                f"values.{group} is a {_kind(credentials)}, not a mapping of credentials",
+            )
         for key, node in credentials.items():
-            if not isinstance(node, Mapping) or "active" not in node:
-                continue
+            where = f"values.{group}.{key}"
+            if not isinstance(node, Mapping):
+                raise EscDefinitionError(
+                    environment, f"{where} is a {_kind(node)}, not a credential"
+                )
+            active = node.get("active")
+            if active not in SLOTS or active not in node:
+                raise EscDefinitionError(
+                    environment, f"{where}.active is {active!r}, not a filled slot ('a' or 'b')"
+                )
             stamp = node.get("rotatedAt")
-            rotated = datetime.fromisoformat(str(stamp)) if stamp else None
+            try:
+                rotated = datetime.fromisoformat(str(stamp)) if stamp else None
+            except ValueError:
+                raise EscDefinitionError(
+                    environment, f"{where}.rotatedAt is {str(stamp)[:40]!r}, not a timestamp"
+                ) from None
+            if rotated is not None and rotated.tzinfo is None:
+                rotated = rotated.replace(tzinfo=UTC)
             slots = tuple(s for s in SLOTS if s in node)
-            yield CredentialState(str(group), str(key), str(node["active"]), rotated, slots)
+            origin = str(node.get("origin", "export"))
+            yield CredentialState(str(group), str(key), str(active), rotated, slots, origin)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if value is None:
+        return "null"
+    return type(value).__name__
 
 
 def projection_definition(

@@ -17,3 +17,15 @@ class EscConflictError(EscError):
 
 class EscNotFoundError(EscError):
     """No such environment."""
+
+
+class EscDefinitionError(EscError):
+    """A definition this tool writes was changed outside it into something it cannot read;
+    the message names the environment, the field and what was found."""
+
+    def __init__(self, environment: str, problem: str) -> None:
+        super().__init__(
+            0,
+            f"{environment} was edited outside sophia: {problem}; fix it with `esc env edit "
+            f"{environment}` or roll back (`esc env version history {environment}`)",
+        )

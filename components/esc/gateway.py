@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 
 import pulumi_esc_sdk as esc
 import urllib3
+import yaml
 from pulumi_esc_sdk.exceptions import ApiException
 
-from .errors import EscConflictError, EscError, EscNotFoundError
+from .errors import EscConflictError, EscDefinitionError, EscError, EscNotFoundError
 
 DEFAULT_API_URL = "https://api.pulumi.com"
 T = TypeVar("T")
@@ -97,12 +98,17 @@ class EscGateway:
         )
 
     def read(self, env: EnvironmentRef) -> Snapshot:
-        response = self._call(
-            f"read {env}",
-            lambda: self._client.esc_api.get_environment_with_http_info(
-                env.organization, env.project, env.name
-            ),
-        )
+        try:
+            response = self._call(
+                f"read {env}",
+                lambda: self._client.esc_api.get_environment_with_http_info(
+                    env.organization, env.project, env.name
+                ),
+            )
+        except yaml.YAMLError as exc:  # the SDK parses the definition it returns
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            raise EscDefinitionError(str(env), f"its YAML does not parse{where}") from None
         headers = {k.lower(): v for k, v in (response.headers or {}).items()}
         return Snapshot(yaml=response.raw_data.decode("utf-8"), etag=str(headers.get("etag", "")))
 

@@ -27,6 +27,7 @@ from components.gpu_host import KUBECONFIG_PATH, NODE_TOKEN_PATH
 from components.lambda_cloud.firewall import FIREWALL_RULESET_TYPE
 from components.lambda_cloud.resources import INSTANCE_TYPE
 from components.lambda_cloud.storage import FILE_SYSTEM_TYPE, mount_point
+from components.secret_key import SECRET_KEY_TYPE
 
 from ..builder import ConfigLookup, PlatformStack, build_platform
 from ..loops import ensure_event_loop
@@ -124,6 +125,8 @@ class PreviewMocks(Mocks):
             outputs.update(_planned_instance(args.inputs))
         elif args.typ == FILE_SYSTEM_TYPE:
             outputs["mount_point"] = mount_point(str(args.inputs.get("name")))
+        elif args.typ == SECRET_KEY_TYPE:
+            outputs["value"] = f"{PLACEHOLDER_PREFIX}checksum-key"
         elif args.typ == FIREWALL_RULESET_TYPE:
             outputs["ruleset_id"] = f"planned-{args.name}"
         elif args.typ == "command:remote:Command":

@@ -79,6 +79,11 @@ class _Checker:
         yield from self.stack_references()
         yield from self.unique(("mcp",), [m.name for m in self.p.mcp], "MCP server name")
         for i, server in enumerate(self.p.mcp):
+            if server.name == "sophia":
+                yield self.err(
+                    ("mcp", i, "name"), "'sophia' is the project's own MCP server; choose another"
+                )
+        for i, server in enumerate(self.p.mcp):
             if server.secret_groups and self.p.secrets is None:
                 yield self.err(
                     ("mcp", i, "secretGroups"), "the spec has no top-level 'secrets' section"
@@ -171,6 +176,12 @@ class _Checker:
         owner_of_prefix: dict[str, str] = {}
         for name, group in self.p.secrets.groups.items():
             base: FieldPath = ("secrets", "groups", name)
+            if name == "credentials":
+                yield self.err(
+                    base,
+                    "'credentials' names the environment that holds every value "
+                    "(<env>-credentials); choose another group name",
+                )
             if not group.prefixes and not group.keys:
                 yield self.err(base, f"group '{name}' has neither prefixes nor keys")
             for j, prefix in enumerate(group.prefixes):

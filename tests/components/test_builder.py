@@ -35,7 +35,7 @@ def test_resource_inventory_of_sophia_yaml(sophia_run: Run) -> None:
         "pulumi:providers:kubernetes": 1,
         "kubernetes:core/v1:Namespace": 1,
         "sophia:index:EscSecretBundle": 1,
-        "pulumi-python:dynamic/esc:Environment": 1,  # the projection the bundle owns
+        "pulumi-python:dynamic/sophia:StackSecretKey": 1,  # keys the checksum annotations
         "kubernetes:core/v1:Secret": 4,
         "sophia:index:SophiaMicroservice": 4,
         "kubernetes:core/v1:ServiceAccount": 4,

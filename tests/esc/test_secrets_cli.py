@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pytest
 
 from components.esc.definition import new_credential
 from sophia.builder import build_platform
@@ -60,7 +61,8 @@ def test_export_round_trip(esc: FakeEsc) -> None:
     result = sophia(esc, "export", "--spec", str(SPEC), stdin=json.dumps(values))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "exported to sophia-ai/sophia-ai/production-credentials: 19 added, 0 rotated, 0 unchanged"
+        "exported to sophia-ai/sophia-ai/production-credentials: 19 added, 0 rotated, "
+        "0 unchanged, 0 kept (rotated since)"
     )
     assert "not exported (no group claims them): GITHUB_TOKEN" in result.stderr
     assert_no_canary(result.stdout, result.stderr)
@@ -92,8 +94,11 @@ def test_dry_run_prints_the_grouped_redacted_definition(esc: FakeEsc) -> None:
     assert "fn::secret: '[redacted]'" in result.stdout
     assert "ai_intelligence:\n    ARIZE_API_KEY:" in result.stdout
     assert (
-        "# sophia-ai/sophia-ai/production\nimports:\n- sophia-ai/production-credentials"
-        in result.stdout
+        "# sophia-ai/sophia-ai/production-ai_intelligence\nimports:\n"
+        "- sophia-ai/production-credentials" in result.stdout
+    )
+    assert "# sophia-ai/sophia-ai/production\nimports:\n- sophia-ai/production-ai_intelligence" in (
+        result.stdout
     )
     assert esc.state.requests == []  # nothing was written, nothing was even asked
 
@@ -161,6 +166,7 @@ def test_status_shows_ages_never_values(esc: FakeEsc) -> None:
         "age_days": 3,
         "max_age_days": 90,
         "state": "ok",
+        "origin": "export",
     }
     assert ages["business_intelligence.PINECONE_API_KEY"]["state"] == "missing"
     table = sophia(esc, "status", "--spec", str(SPEC))
@@ -217,3 +223,54 @@ def test_kubernetes_secrets_follow_the_active_slot(esc: FakeEsc) -> None:
     )
     after = annotations(stack_config())
     assert {n for n in before if before[n] != after[n]} == {"business-intelligence"}
+
+
+@pytest.mark.parametrize(
+    ("credentials_yaml", "problem"),
+    [
+        (
+            "values:\n  ai_intelligence:\n    ARIZE_API_KEY:\n      a: {fn::secret: x}\n"
+            "      active: a\n      rotatedAt: last tuesday\n",
+            "values.ai_intelligence.ARIZE_API_KEY.rotatedAt is 'last tuesday', not a timestamp",
+        ),
+        (
+            "values:\n  ai_intelligence: [ARIZE_API_KEY]\n",
+            "values.ai_intelligence is a list, not a mapping of credentials",
+        ),
+        (
+            "values:\n  ai_intelligence:\n    ARIZE_API_KEY: {a: {fn::secret: x}, active: c}\n",
+            "values.ai_intelligence.ARIZE_API_KEY.active is 'c', not a filled slot",
+        ),
+        ("values: [1, 2\n", "its YAML does not parse"),
+    ],
+)
+def test_an_outside_edit_is_a_clear_error_in_every_command(
+    esc: FakeEsc, credentials_yaml: str, problem: str
+) -> None:
+    esc.seed_yaml(ORG, PROJECT, "production-credentials", credentials_yaml)
+    for args, stdin in (
+        (("status",), ""),
+        (("export",), json.dumps(canaries())),
+        (("rotate", "ai_intelligence.ARIZE_API_KEY"), f"{CANARY}-rotated"),
+    ):
+        result = sophia(esc, *args, "--spec", str(SPEC), stdin=stdin)
+        assert result.returncode == 1, (args, result.stderr)
+        (line,) = result.stderr.strip().splitlines()
+        assert "production-credentials was edited outside sophia" in line, line
+        assert problem in line and "Traceback" not in result.stderr
+        assert_no_canary(result.stdout, result.stderr)
+
+
+def test_the_checksum_annotation_is_keyed() -> None:
+    """A SHA-256 of a one-key group's value is a dictionary lookup away from the value; the
+    annotation is an HMAC under the stack's own key."""
+    import hashlib
+
+    from components.secret_bundle import keyed_digest
+
+    password = "hunter2"
+    plain = hashlib.sha256(f"SNOWFLAKE_PASSWORD={password}\n".encode()).hexdigest()
+    keyed = keyed_digest("k" * 64, [("SNOWFLAKE_PASSWORD", password)])
+    assert keyed != plain
+    assert keyed != keyed_digest("j" * 64, [("SNOWFLAKE_PASSWORD", password)])
+    assert keyed == keyed_digest("k" * 64, [("SNOWFLAKE_PASSWORD", password)])  # stable

@@ -56,6 +56,8 @@ class StoredEnvironment:
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     modified: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     history: list[int] = field(default_factory=lambda: [1])
+    raw: str | None = None
+    """Text stored as it was given (`seed_yaml`: an outside edit this tool must survive)."""
 
     @property
     def etag(self) -> str:
@@ -170,6 +172,19 @@ class FakeEsc(LoopbackServer):
                 project, name, _seal(definition)
             )
 
+    def seed_yaml(self, org: str, project: str, name: str, text: str) -> None:
+        """Store a definition's text as it is, readable or not (an edit made elsewhere)."""
+        try:
+            definition = YAML(typ="safe", pure=True).load(text)
+        except YAMLError:
+            definition = None
+        with self.lock:
+            stored = StoredEnvironment(
+                project, name, definition if isinstance(definition, dict) else {}
+            )
+            stored.raw = text
+            self.state.environments[(org, project, name)] = stored
+
     def stored_yaml(self, org: str, project: str, name: str) -> str:
         return dump(self.state.environments[(org, project, name)].definition)
 
@@ -255,7 +270,7 @@ class FakeEsc(LoopbackServer):
         if method == "GET":
             return (
                 200,
-                dump(env.definition),
+                env.raw if env.raw is not None else dump(env.definition),
                 {"ETag": env.etag, "Content-Type": "application/x-yaml"},
             )
         if method == "DELETE":
@@ -282,6 +297,7 @@ class FakeEsc(LoopbackServer):
             if not isinstance(definition, dict):
                 return 400, {"diagnostics": [{"summary": "the definition must be a mapping"}]}, {}
             env.definition = _seal(definition)
+            env.raw = None
             env.revision += 1
             env.history.append(env.revision)
             env.modified = datetime.now(UTC).isoformat()

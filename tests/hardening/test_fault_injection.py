@@ -18,7 +18,7 @@ import pytest
 from components.esc import EscError, EscGateway
 from components.lambda_cloud import LambdaApiError, LambdaConnectionError
 from components.lambda_cloud.resources import LambdaInstanceProvider
-from sophia import secret_ops
+from sophia.secrets import sync as secret_ops
 from sophia.spec import load_spec
 from tests.conftest import SPEC
 from tests.fakes.esc import VALID_TOKEN as ESC_TOKEN

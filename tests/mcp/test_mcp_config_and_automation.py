@@ -35,9 +35,9 @@ def test_mcp_config_launches_through_esc_and_holds_no_secret(tmp_path: Path) -> 
     config = json.loads(out.read_text())
     servers = config["mcpServers"]
     assert set(servers) == {"sophia", "pinecone", "tavily"}
-    for server in servers.values():
-        assert server["command"] == "esc"
-        assert server["args"][:3] == ["run", "sophia-ai/sophia-ai/production", "--"]
+    for name, server in servers.items():
+        assert server["command"] == "esc"  # each under its own, least-privilege environment
+        assert server["args"][:3] == ["run", f"sophia-ai/sophia-ai/production-mcp-{name}", "--"]
     assert servers["sophia"]["args"][3:] == [SOPHIA, "mcp", "--spec", str(SPEC)]
     assert servers["tavily"]["args"][3:] == ["npx", "-y", "tavily-mcp@0.2.9"]
     assert all(set(server) == {"command", "args"} for server in servers.values())  # no "env"

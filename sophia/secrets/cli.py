@@ -1,4 +1,4 @@
-"""`sophia secrets export | rotate | status`: the spec's credentials in Pulumi ESC.
+"""`sophia secrets export | rotate | status | audit`: the spec's credentials in Pulumi ESC.
 
 Values arrive on stdin only, and nothing here prints, logs or raises with one.
 """
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from .console import DEFAULT_SPEC, EXIT_INVALID, SpecOpt, StackOpt, err, fail, load_or_exit, out
-from .spec.model import Platform
+from ..console import DEFAULT_SPEC, EXIT_INVALID, SpecOpt, StackOpt, err, fail, load_or_exit, out
+from ..spec.model import Platform
 
 if TYPE_CHECKING:
     from components.esc import EscGateway
@@ -66,32 +66,74 @@ def export_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the redacted definition; write nothing.")
     ] = False,
+    prefer_github: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--prefer-github",
+            help="KEY whose GitHub value replaces a rotation made since (a conflict otherwise).",
+        ),
+    ] = None,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt", help="Add names only a group's prefix matches to that group's keys."
+        ),
+    ] = False,
     api_url: ApiUrlOpt = None,
 ) -> None:
-    """Read toJSON(secrets) on stdin, group it by the spec's prefixes, write it to ESC."""
+    """Read toJSON(secrets) on stdin and write the spec's credentials to ESC.
+
+    Exit 1 when GitHub changed a credential after a rotation (a conflict: nothing applied for
+    it) or when names only a prefix matches were left out."""
     from components.esc import EscError
     from components.esc.definition import dump
 
-    from .secret_ops import esc_location, export, plan_export, projection_yaml, redact
+    from ..secrets.layout import esc_layout
+    from ..secrets.sync import export, plan_export, redact
 
     platform = _platform(spec, stack)
     values = _read_json_object()
     now = datetime.now(UTC)
-    location = esc_location(platform)
+    if adopt:
+        platform = _adopt(spec, stack, platform, values)
+    layout = esc_layout(platform)
     if dry_run:
         plan = plan_export(platform, values, {}, {}, now)
-        out.print(f"# {location.credentials} (dry run: nothing written)", markup=False)
+        out.print(f"# {layout.credentials} (dry run: nothing written)", markup=False)
         sys.stdout.write(dump(redact(plan.definition)))
-        out.print(f"# {location.projection}", markup=False)
-        sys.stdout.write(projection_yaml(platform, location))
+        for env, definition in layout.derived(platform).items():
+            out.print(f"# {env}", markup=False)
+            sys.stdout.write(dump(definition))
     else:
         try:
-            plan = export(_gateway(api_url), platform, values, now)
+            plan = export(_gateway(api_url), platform, values, now, prefer_github or ())
         except EscError as problem:
             fail(f"sophia secrets export: {problem}")
         out.print(
-            f"exported to {location.credentials}: {len(plan.added)} added, "
-            f"{len(plan.rotated)} rotated, {len(plan.unchanged)} unchanged",
+            f"exported to {layout.credentials}: {len(plan.added)} added, "
+            f"{len(plan.rotated)} rotated, {len(plan.unchanged)} unchanged, "
+            f"{len(plan.stale)} kept (rotated since)",
+            markup=False,
+        )
+    for label in plan.stale:
+        err.print(
+            f"kept {label}: it was rotated in ESC and GitHub still has the value it replaced; "
+            "update the GitHub secret to the rotated value",
+            markup=False,
+        )
+    for label in plan.conflicts:
+        key = label.split(".", 1)[1]
+        err.print(
+            f"conflict {label}: GitHub's value changed after `sophia secrets rotate`; nothing "
+            f"applied. Keep the rotation (update GitHub to it) or take GitHub's value with "
+            f"`--prefer-github {key}`",
+            markup=False,
+        )
+    for unclaimed in plan.unclaimed:
+        err.print(
+            f"not exported: {unclaimed.name} matches prefix {unclaimed.prefix} of group "
+            f"{unclaimed.group} but is not one of its keys; {unclaimed.edit} (or rerun with "
+            "--adopt)",
             markup=False,
         )
     if plan.ungrouped:
@@ -100,6 +142,29 @@ def export_command(
         err.print(
             f"listed in the spec but not in the input: {', '.join(plan.missing)}", markup=False
         )
+    if plan.conflicts or plan.unclaimed:
+        raise typer.Exit(1)
+
+
+def _adopt(spec: Any, stack: str | None, platform: Platform, values: dict[str, str]) -> Platform:
+    """Add the input's prefix-only names to their groups in the spec file (a checked edit)."""
+    from ..secrets.sync import plan_export
+    from ..spec_edit import EditError, add_credential_keys
+
+    unclaimed = plan_export(platform, values, {}, {}, datetime.now(UTC)).unclaimed
+    if not unclaimed:
+        return platform
+    keys: dict[str, list[str]] = {}
+    for u in unclaimed:
+        keys.setdefault(u.group, []).append(u.name)
+    try:
+        outcome = add_credential_keys(spec, keys)
+    except EditError as problem:
+        fail(f"sophia secrets export --adopt: {problem}", EXIT_INVALID)
+    if not outcome.applied:
+        fail(f"sophia secrets export --adopt: {'; '.join(outcome.problems)}", EXIT_INVALID)
+    err.print(f"{spec}: {outcome.message}", markup=False)
+    return _platform(spec, stack)
 
 
 @secrets_app.command("rotate")
@@ -114,7 +179,7 @@ def rotate_command(
     """Two-slot rotation: the new value (stdin) fills the inactive slot and becomes active."""
     from components.esc import EscError
 
-    from .secret_ops import rotate as rotate_credential
+    from ..secrets.sync import rotate as rotate_credential
 
     platform = _platform(spec, stack)
     group, _, key = credential.partition(".")
@@ -153,26 +218,36 @@ def status_command(
     from components.esc import EscError
     from components.esc.definition import load
 
-    from .secret_ops import credential_ages, esc_location
+    from ..secrets.ages import credential_ages
+    from ..secrets.layout import esc_layout
 
     platform = _platform(spec, stack)
-    location = esc_location(platform)
+    where = esc_layout(platform).credentials
     try:
-        definition = load(_gateway(api_url).read(location.credentials).yaml)
+        definition = load(_gateway(api_url).read(where).yaml, str(where))
+        ages = credential_ages(platform, definition, datetime.now(UTC), str(where))
     except EscError as problem:
         fail(f"sophia secrets status: {problem}")
-    ages = credential_ages(platform, definition, datetime.now(UTC))
     if as_json:
         sys.stdout.write(json.dumps([a.__dict__ for a in ages], indent=2) + "\n")
     else:
-        table = Table(title=f"Credentials in {location.credentials}", title_justify="left")
-        for column in ("credential", "active slot", "rotated at", "age (days)", "max", "state"):
+        table = Table(title=f"Credentials in {where}", title_justify="left")
+        for column in (
+            "credential",
+            "active slot",
+            "set by",
+            "rotated at",
+            "age (days)",
+            "max",
+            "state",
+        ):
             table.add_column(column)
         for a in ages:
             style = "green" if a.state == "ok" else "red"
             table.add_row(
                 f"{a.group}.{a.key}",
                 a.active or "—",
+                a.origin or "—",
                 a.rotated_at or "—",
                 "—" if a.age_days is None else str(a.age_days),
                 str(a.max_age_days),
