@@ -13,7 +13,7 @@ SPEC   ?= specs/sophia.yaml
 POLICY_VENV := policies/venv
 POLICY_STAMP := $(POLICY_VENV)/.installed-stamp
 
-.PHONY: install preview test lint schema bench clean e2e toolchain policy-venv sshd
+.PHONY: install preview test lint schema bench clean e2e toolchain policy-venv sshd lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sophia schema --check specs/sophia.schema.json
+	$(BIN)/zizmor --offline --no-progress .github/workflows
 
 test: lint
 	$(BIN)/pytest -n auto
@@ -43,6 +44,13 @@ $(POLICY_STAMP): policies/requirements.txt
 	touch $(POLICY_STAMP)
 
 policy-venv: $(POLICY_STAMP)
+
+# requirements-ci.txt: the runtime dependencies with hashes, for the workflows.
+lock:
+	$(PYTHON) -m venv /tmp/sophia-pip-tools && /tmp/sophia-pip-tools/bin/pip install --quiet pip-tools
+	/tmp/sophia-pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-find-links --no-header --output-file requirements-ci.txt pyproject.toml
+	sed -i '1i # The workflows install exactly these (pip --require-hashes): the runtime dependencies of\n# pyproject.toml with their hashes. Regenerate with `make lock` after changing them.' requirements-ci.txt
 
 toolchain:
 	bash toolchain/build.sh

@@ -6,6 +6,7 @@ Values arrive on stdin only, and nothing here prints, logs or raises with one.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 # The ESC SDK and the secret operations load when a command runs, not with every `sophia` call.
 
+ENV_PREFIX = "SOPHIA_SECRET_"
 secrets_app = typer.Typer(help="Credentials in Pulumi ESC: export, rotate, audit.")
 ApiUrlOpt = Annotated[
     str | None,
@@ -59,6 +61,12 @@ def _read_json_object() -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items() if v is not None}
 
 
+def _read_environment(platform: Platform) -> dict[str, str]:
+    """Only the names the spec lists: the workflow hands over nothing else."""
+    found = {k: os.environ.get(f"{ENV_PREFIX}{k}", "") for k in platform.credential_keys}
+    return {k: v for k, v in found.items() if v}
+
+
 @secrets_app.command("export")
 def export_command(
     spec: SpecOpt = DEFAULT_SPEC,
@@ -79,9 +87,17 @@ def export_command(
             "--adopt", help="Add names only a group's prefix matches to that group's keys."
         ),
     ] = False,
+    from_env: Annotated[
+        bool,
+        typer.Option(
+            "--from-env",
+            help="Read each credential of the spec from SOPHIA_SECRET_<KEY> instead of stdin.",
+        ),
+    ] = False,
     api_url: ApiUrlOpt = None,
 ) -> None:
-    """Read toJSON(secrets) on stdin and write the spec's credentials to ESC.
+    """Write the spec's credentials to ESC, read as a JSON object on stdin (toJSON(secrets)) or,
+    with --from-env, one SOPHIA_SECRET_<KEY> variable per credential the spec names.
 
     Exit 1 when GitHub changed a credential after a rotation (a conflict: nothing applied for
     it) or when names only a prefix matches were left out."""
@@ -92,7 +108,7 @@ def export_command(
     from ..secrets.sync import export, plan_export, redact
 
     platform = _platform(spec, stack)
-    values = _read_json_object()
+    values = _read_environment(platform) if from_env else _read_json_object()
     now = datetime.now(UTC)
     if adopt:
         platform = _adopt(spec, stack, platform, values)

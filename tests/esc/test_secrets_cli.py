@@ -274,3 +274,27 @@ def test_the_checksum_annotation_is_keyed() -> None:
     assert keyed != plain
     assert keyed != keyed_digest("j" * 64, [("SNOWFLAKE_PASSWORD", password)])
     assert keyed == keyed_digest("k" * 64, [("SNOWFLAKE_PASSWORD", password)])  # stable
+
+
+def test_export_from_named_environment_variables_only(esc: FakeEsc) -> None:
+    """What the workflow runs: one SOPHIA_SECRET_<KEY> per credential of the spec, nothing else
+    read (an unrelated variable of the runner is never looked at)."""
+    values = {k: v for k, v in canaries().items() if k != "GITHUB_TOKEN"}
+    env = {
+        **os.environ,
+        "PULUMI_ACCESS_TOKEN": VALID_TOKEN,  # the OIDC login's, not the exported credential
+        "PULUMI_BACKEND_URL": esc.url,
+        "SOPHIA_SECRET_UNRELATED_KEY": f"{CANARY}-unrelated",
+        **{f"SOPHIA_SECRET_{k}": v for k, v in values.items()},
+    }
+    result = subprocess.run(
+        [SOPHIA, "secrets", "export", "--from-env", "--spec", str(SPEC)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "19 added" in result.stdout and "UNRELATED" not in result.stdout + result.stderr
+    opened = esc.open(ORG, PROJECT, "production")["environmentVariables"]
+    assert opened == values
