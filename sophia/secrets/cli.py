@@ -272,3 +272,62 @@ def status_command(
         out.print(table)
     if any(a.state != "ok" for a in ages):
         raise typer.Exit(1)
+
+
+@secrets_app.command("audit")
+def audit_command(
+    spec: SpecOpt = DEFAULT_SPEC,
+    stack: StackOpt = None,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=400, help="How far back to read the audit log.")
+    ] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    api_url: ApiUrlOpt = None,
+) -> None:
+    """Who opened which credentials environment, and each credential's age and last read.
+
+    Exit 1 if a credential is overdue, missing or unread in the window."""
+    from components.esc import EscError
+    from components.esc.definition import load
+
+    from ..secrets.ages import credential_ages
+    from ..secrets.audit import audit_report, fetch_events, window_start
+    from ..secrets.layout import esc_layout
+
+    platform = _platform(spec, stack)
+    layout = esc_layout(platform)
+    since = window_start(days)
+    try:
+        where = str(layout.credentials)
+        definition = load(_gateway(api_url).read(layout.credentials).yaml, where)
+        ages = credential_ages(platform, definition, datetime.now(UTC), where)
+        events = fetch_events(layout.credentials.organization, since, api_url)
+        report = audit_report(platform, layout, ages, events, since)
+    except EscError as problem:
+        fail(f"sophia secrets audit: {problem}")
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
+    else:
+        accesses = Table(
+            title=f"Access to the credentials since {report.since}", title_justify="left"
+        )
+        for column in ("when", "who", "event", "environment"):
+            accesses.add_column(column)
+        for e in report.events:
+            accesses.add_row(e.when, e.user, e.event, e.environment)
+        out.print(accesses)
+        table = Table(title="Credentials", title_justify="left")
+        for column in ("credential", "age (days)", "last read", "read by", "flags"):
+            table.add_column(column)
+        for c in report.credentials:
+            flags = ", ".join(c.flags)
+            table.add_row(
+                f"{c.group}.{c.key}",
+                "—" if c.age_days is None else str(c.age_days),
+                c.last_read or "—",
+                ", ".join(c.readers) or "—",
+                f"[red]{flags}[/red]" if flags else "[green]ok[/green]",
+            )
+        out.print(table)
+    if report.flagged:
+        raise typer.Exit(1)

@@ -1,5 +1,10 @@
 """A local fake of the Pulumi ESC REST API on 127.0.0.1, for the real `pulumi_esc_sdk` client.
 
+Also the organisation's audit log (`GET /api/orgs/{org}/auditlogs`, Pulumi Cloud REST API:
+`startTime` returns older entries, newest first, pages joined by `continuationToken`), which
+records what the service records of environments: created, updated, opened, deleted — by the
+user whose token made the call (`users`).
+
 Follows shared/reference/pulumi-esc.md and the SDK's own request/response models: create,
 get (YAML with an ETag), update (409 on a stale If-Match), delete, list, open and read
 (evaluating imports, `fn::secret` and `${…}` interpolation), revisions. Secrets are stored as
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import parse_qs
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -24,6 +30,7 @@ from components.esc.definition import dump
 from tests.fakes.loopback import LoopbackServer
 
 VALID_TOKEN = "pul-fake0123456789abcdef0123456789abcdef01"
+AUDIT_PAGE = 50
 _INTERPOLATION = re.compile(r"\$\{([^}]+)\}")
 _PREFIX = b"fake-kms:"
 
@@ -74,6 +81,11 @@ class FakeEscState:
     """Before the next N updates, someone else edits the environment (a stale ETag)."""
     bodies: list[str] = field(default_factory=list)
     """Every request body received, for leak checks."""
+    users: dict[str, str] = field(default_factory=lambda: {VALID_TOKEN: "platform-ci"})
+    """Access token → the login of its user."""
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    clock: float | None = None
+    """Unix time of the next event (None: now); tests move it to make ages and order."""
 
 
 class _Evaluator:
@@ -194,15 +206,34 @@ class FakeEsc(LoopbackServer):
             evaluated = _Evaluator(self.state, org).evaluate(project, name)
         return _unwrap(evaluated)
 
+    def record(self, user: str, event: str, description: str) -> None:
+        s = self.state
+        stamp = int(s.clock if s.clock is not None else datetime.now(UTC).timestamp())
+        s.audit.append(
+            {
+                "timestamp": stamp,
+                "sourceIP": "127.0.0.1",
+                "event": event,
+                "description": description,
+                "user": {"name": user, "githubLogin": user, "avatarUrl": ""},
+            }
+        )
+
     def handle(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
+        self, method: str, path: str, headers: dict[str, str], body: bytes, query: str = ""
     ) -> tuple[int, Any, dict[str, str]]:
         with self.lock:
             s = self.state
             s.requests.append((method, path))
             s.bodies.append(body.decode(errors="replace"))
-            if headers.get("authorization") != f"token {VALID_TOKEN}":
+            token = headers.get("authorization", "").removeprefix("token ")
+            user = s.users.get(token)
+            if user is None:
                 return _error(401, "Unauthorized: No credentials provided or are invalid.")
+            audit = re.fullmatch(r"/api/orgs/([^/]+)/auditlogs", path)
+            if audit and method == "GET":
+                return self._audit_log(parse_qs(query))
+            self._user = user
             if s.server_errors_next > 0:
                 s.server_errors_next -= 1
                 return _error(500, "internal server error")
@@ -217,6 +248,7 @@ class FakeEsc(LoopbackServer):
                     return _error(404, "environment not found")
                 session = uuid.uuid4().hex
                 s.sessions[session] = _Evaluator(s, parts[0]).evaluate(parts[1], parts[2])
+                self.record(user, "Environment Opened", f"Opened environment {parts[1]}/{parts[2]}")
                 return 200, {"id": session}, {}
             if len(parts) == 5 and parts[3] == "open" and method == "GET":
                 if parts[4] not in s.sessions:
@@ -235,6 +267,27 @@ class FakeEsc(LoopbackServer):
                     {},
                 )
             return _error(404, f"no route {method} {path}")
+
+    def _audit_log(self, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+        """Entries older than `startTime` (or the continuation token), newest first."""
+        token = (query.get("continuationToken") or [None])[0]
+        bound = token or (query.get("startTime") or [None])[0]
+        if bound is None:
+            return _error(400, "either continuationToken or startTime is required")
+        try:
+            before, _, skip = bound.partition(".")
+            start, offset = int(before), int(skip or 0)
+        except ValueError:
+            return _error(400, f"invalid timestamp or token {bound!r}")
+        older = sorted(
+            (e for e in self.state.audit if e["timestamp"] < start),
+            key=lambda e: -int(e["timestamp"]),
+        )  # stable: same-second events keep their order, so pages never skip one
+        page = older[offset : offset + AUDIT_PAGE]
+        payload: dict[str, Any] = {"auditLogEvents": page}
+        if len(older) > offset + AUDIT_PAGE:
+            payload["continuationToken"] = f"{start}.{offset + AUDIT_PAGE}"  # opaque to clients
+        return 200, payload, {}
 
     def _org(self, method: str, org: str, body: bytes) -> tuple[int, Any, dict[str, str]]:
         s = self.state
@@ -257,6 +310,7 @@ class FakeEsc(LoopbackServer):
             if key in s.environments:
                 return _error(409, f"environment {key[1]}/{key[2]} already exists")
             s.environments[key] = StoredEnvironment(key[1], key[2])
+            self.record(self._user, "Environment Created", f"Created environment {key[1]}/{key[2]}")
             return 204, None, {}
         return _error(405, "method not allowed")
 
@@ -275,6 +329,7 @@ class FakeEsc(LoopbackServer):
             )
         if method == "DELETE":
             del s.environments[key]
+            self.record(self._user, "Environment Deleted", f"Deleted environment {key[1]}/{key[2]}")
             return 204, None, {}
         if method == "PATCH":
             if s.concurrent_edit_next > 0:
@@ -301,6 +356,7 @@ class FakeEsc(LoopbackServer):
             env.revision += 1
             env.history.append(env.revision)
             env.modified = datetime.now(UTC).isoformat()
+            self.record(self._user, "Environment Updated", f"Updated environment {key[1]}/{key[2]}")
             return 200, {}, {"ETag": env.etag}
         return _error(405, "method not allowed")
 
@@ -317,9 +373,8 @@ class FakeEsc(LoopbackServer):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                status, payload, extra = fake.handle(
-                    self.command, self.path.split("?")[0], headers, body
-                )
+                path, _, query = self.path.partition("?")
+                status, payload, extra = fake.handle(self.command, path, headers, body, query)
                 if isinstance(payload, str):
                     data = payload.encode()
                     content_type = extra.pop("Content-Type", "application/x-yaml")
