@@ -16,6 +16,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -24,6 +25,8 @@ from .esc import EscEnvironment, EscEnvironmentArgs, projection_definition
 from .esc.definition import dump
 from .microservice import SecretKeyRef
 from .secret_key import StackSecretKey
+
+EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,22 @@ class EscProjection:
 
 
 @dataclass(frozen=True)
+class ExternalSecretsDelivery:
+    """The Secrets are synced by the External Secrets Operator (its Pulumi ESC provider)
+    instead of written by `pulumi up`: one SecretStore per group, reading only that group's
+    environment, and one ExternalSecret per group refreshed every `refresh_interval`."""
+
+    organization: str
+    project: str
+    environments: Mapping[str, str]
+    """Group → the ESC environment exporting its keys as `environmentVariables`."""
+    refresh_interval: str = "1h"
+    token_key: str = "PULUMI_ACCESS_TOKEN"
+    """The bundle credential the stores authenticate with (kept in a Secret of its own)."""
+    api_url: str | None = None
+
+
+@dataclass(frozen=True)
 class EscSecretBundleArgs:
     namespace: pulumi.Input[str]
     groups: Mapping[str, Sequence[str]]
@@ -50,6 +69,8 @@ class EscSecretBundleArgs:
     secret_name_prefix: str = "credentials"
     labels: Mapping[str, str] = field(default_factory=dict)
     esc: EscProjection | None = None
+    delivery: ExternalSecretsDelivery | None = None
+    """None: the bundle writes the Secrets' values itself."""
     checksum_key: pulumi.Input[str] | None = None
     """Secret key of the checksums (HMAC-SHA256); default: a `StackSecretKey` the bundle makes."""
 
@@ -95,26 +116,16 @@ class EscSecretBundle(pulumi.ComponentResource):
             checksum_key = StackSecretKey(
                 f"{name}-checksum-key", opts=pulumi.ResourceOptions(parent=self)
             ).value
+        token_secret = self._token_secret(args) if args.delivery else None
         for group, keys in args.groups.items():
             secret_name = kubernetes_secret_name(args.secret_name_prefix, group)
             values = {key: pulumi.Output.secret(args.values[key]) for key in keys}
-            secret = k8s.core.v1.Secret(
-                f"{name}-{group.replace('_', '-')}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=secret_name,
-                    namespace=args.namespace,
-                    labels={
-                        **args.labels,
-                        "app.kubernetes.io/managed-by": "pulumi",
-                        "sophia.ai/secret-group": group,
-                    },
-                ),
-                type="Opaque",
-                string_data=values,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            self.secrets[group] = secret
-            self.secret_names[group] = secret.metadata.name
+            if args.delivery is not None and token_secret is not None:
+                self.secret_names[group] = self._external_secret(
+                    args, args.delivery, group, keys, secret_name, token_secret
+                )
+            else:
+                self._static_secret(args, group, secret_name, values)
             # Keyed: reveals nothing without the stack's key, so it may stay readable in diffs.
             digest = pulumi.Output.all(checksum_key, pulumi.Output.all(**values)).apply(
                 lambda kv: keyed_digest(kv[0], list(kv[1].items()))
@@ -122,23 +133,127 @@ class EscSecretBundle(pulumi.ComponentResource):
             self.checksums[group] = pulumi.Output.unsecret(digest)
         self.environment: EscEnvironment | None = None
         if args.esc is not None:
-            esc = args.esc
-            definition = projection_definition(
-                esc.credentials_environment, args.groups, esc.config_namespace
-            )
-            self.environment = EscEnvironment(
-                f"{name}-esc",
-                EscEnvironmentArgs(
-                    organization=esc.organization,
-                    project=esc.project,
-                    environment=esc.environment,
-                    yaml=dump(definition),
-                    access_token=esc.access_token,
-                    api_url=esc.api_url,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            self._projection(name, args, args.esc)
         self.register_outputs({"secretNames": self.secret_names, "checksums": self.checksums})
+
+    def _static_secret(
+        self,
+        args: EscSecretBundleArgs,
+        group: str,
+        secret_name: str,
+        values: Mapping[str, pulumi.Output[str]],
+    ) -> None:
+        secret = k8s.core.v1.Secret(
+            f"{self._name}-{group.replace('_', '-')}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=secret_name,
+                namespace=args.namespace,
+                labels={
+                    **args.labels,
+                    "app.kubernetes.io/managed-by": "pulumi",
+                    "sophia.ai/secret-group": group,
+                },
+            ),
+            type="Opaque",
+            string_data=values,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.secrets[group] = secret
+        self.secret_names[group] = secret.metadata.name
+
+    def _token_secret(self, args: EscSecretBundleArgs) -> k8s.core.v1.Secret:
+        """The access token the SecretStores read ESC with: the one value still written."""
+        assert args.delivery is not None
+        key = args.delivery.token_key
+        if key not in args.values:
+            raise ValueError(f"external-secrets delivery needs the credential {key}")
+        return k8s.core.v1.Secret(
+            f"{self._name}-esc-token",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{self._prefix}-esc-token",
+                namespace=args.namespace,
+                labels={**args.labels, "app.kubernetes.io/managed-by": "pulumi"},
+            ),
+            type="Opaque",
+            string_data={key: pulumi.Output.secret(args.values[key])},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _external_secret(
+        self,
+        args: EscSecretBundleArgs,
+        delivery: ExternalSecretsDelivery,
+        group: str,
+        keys: Sequence[str],
+        secret_name: str,
+        token: k8s.core.v1.Secret,
+    ) -> pulumi.Output[str]:
+        """A SecretStore on the group's environment only, and the ExternalSecret that keeps
+        the group's Secret (same name as the static one) in step with it."""
+        store_name = f"{secret_name}-esc"
+        labels = {**args.labels, "sophia.ai/secret-group": group}
+        provider: dict[str, Any] = {
+            "organization": delivery.organization,
+            "project": delivery.project,
+            "environment": delivery.environments[group],
+            "accessToken": {"secretRef": {"name": token.metadata.name, "key": delivery.token_key}},
+        }
+        if delivery.api_url:
+            provider["apiUrl"] = delivery.api_url
+        store = k8s.apiextensions.CustomResource(
+            f"{self._name}-{group.replace('_', '-')}-store",
+            api_version=EXTERNAL_SECRETS_API,
+            kind="SecretStore",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=store_name, namespace=args.namespace, labels=labels
+            ),
+            spec={"provider": {"pulumi": provider}},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        external = k8s.apiextensions.CustomResource(
+            f"{self._name}-{group.replace('_', '-')}",
+            api_version=EXTERNAL_SECRETS_API,
+            kind="ExternalSecret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=secret_name, namespace=args.namespace, labels=labels
+            ),
+            spec={
+                "refreshInterval": delivery.refresh_interval,
+                "secretStoreRef": {
+                    "kind": "SecretStore",
+                    "name": store.id.apply(lambda _: store_name),  # after the store
+                },
+                "target": {
+                    "name": secret_name,
+                    "creationPolicy": "Owner",
+                    "template": {"metadata": {"labels": labels}},
+                },
+                "data": [
+                    {"secretKey": key, "remoteRef": {"key": f"environmentVariables.{key}"}}
+                    for key in keys
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The name, once the ExternalSecret exists: workloads that use it come after.
+        return external.id.apply(lambda _: secret_name)
+
+    def _projection(self, name: str, args: EscSecretBundleArgs, esc: EscProjection) -> None:
+        definition = projection_definition(
+            esc.credentials_environment, args.groups, esc.config_namespace
+        )
+        self.environment = EscEnvironment(
+            f"{name}-esc",
+            EscEnvironmentArgs(
+                organization=esc.organization,
+                project=esc.project,
+                environment=esc.environment,
+                yaml=dump(definition),
+                access_token=esc.access_token,
+                api_url=esc.api_url,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def registry_secret(
         self, name: str, server: str, username_key: str, password_key: str

@@ -43,8 +43,10 @@ from components.lambda_cloud.firewall import LambdaFirewallRuleset
 from components.lambda_cloud.resources import instance_name
 from components.lambda_cloud.storage import LambdaFileSystem, mount_point
 from components.microservice import HOST_NODE_LABEL
+from components.secret_bundle import ExternalSecretsDelivery
 
 from .costs import CostEstimate, estimate_costs
+from .secrets.layout import esc_layout
 from .spec import LoadedSpec
 from .spec.model import ExistingCluster, K3sCluster, Platform, Service
 
@@ -289,7 +291,13 @@ def _secret_bundle(
         )
     return EscSecretBundle(
         "credentials",
-        EscSecretBundleArgs(namespace=namespace, groups=groups, values=values, labels=labels),
+        EscSecretBundleArgs(
+            namespace=namespace,
+            groups=groups,
+            values=values,
+            labels=labels,
+            delivery=_delivery(platform),
+        ),
         opts=pulumi.ResourceOptions(providers=[provider]),
     )
 
@@ -316,6 +324,20 @@ def _file_system_claims(
         )
         for name in used
     }
+
+
+def _delivery(platform: Platform) -> ExternalSecretsDelivery | None:
+    """The External Secrets Operator's view of the stack's ESC layout, if the spec asks."""
+    secrets = platform.secrets
+    if secrets is None or secrets.delivery != "external-secrets":
+        return None
+    layout = esc_layout(platform)
+    return ExternalSecretsDelivery(
+        organization=secrets.esc.organization,
+        project=secrets.esc.project,
+        environments={group: env.name for group, env in layout.groups.items()},
+        refresh_interval=secrets.refresh_interval,
+    )
 
 
 def _microservice_args(

@@ -17,6 +17,8 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl   k8s.io/kubernetes
 #   etcd                       go.etcd.io/etcd/server/v3 (the version Kubernetes tests with)
 #   kwok                       sigs.k8s.io/kwok (fake nodes for the real scheduler)
+#   crds/                      the External Secrets Operator's SecretStore and ExternalSecret
+#                              CRDs, from github.com/external-secrets/external-secrets
 # What the module proxy here refuses (403 "This module version is not available") is listed
 # in toolchain/README.md with the exact command; nothing is downloaded from anywhere else.
 set -euo pipefail
@@ -111,6 +113,14 @@ build_kwok() {
     GOBIN=$bin go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
 }
 
+fetch_crds() {
+    local dir
+    dir=$(go mod download -json "github.com/external-secrets/external-secrets@v$EXTERNAL_SECRETS_VERSION" |
+        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    mkdir -p "$root/crds"
+    cp "$dir"/config/crds/bases/external-secrets.io_{secretstores,externalsecrets}.yaml "$root/crds/"
+}
+
 start=$SECONDS
 on_path=$(command -v pulumi || true)
 if [[ -n "$on_path" && "$on_path" != "$bin/pulumi" && -z "${SOPHIA_BUILD_PULUMI:-}" ]]; then
@@ -121,5 +131,6 @@ fi
 [[ -x "$bin/pulumi-analyzer-policy-python" ]] || timed launchers install_launchers
 [[ -x "$bin/etcd" ]] || timed kubernetes build_kubernetes
 [[ -x "$bin/kwok" ]] || timed kwok build_kwok
+[[ -f "$root/crds/external-secrets.io_externalsecrets.yaml" ]] || timed crds fetch_crds
 log "toolchain ready in $((SECONDS - start)) s: $bin"
 echo "$bin"

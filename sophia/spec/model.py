@@ -248,6 +248,13 @@ class Secrets(SpecModel):
     """How credentials are rotated and when they are too old."""
     groups: dict[GroupName, SecretGroup] = Field(default_factory=dict)
     """Credential groups by name; each becomes one Kubernetes Secret."""
+    delivery: Literal["kubernetes-secrets", "external-secrets"] = "kubernetes-secrets"
+    """How the Secrets get their values. 'kubernetes-secrets': `pulumi up` writes them.
+    'external-secrets': the External Secrets Operator (installed in the cluster) syncs each
+    from its group's ESC environment every `refreshInterval`, so a rotation reaches the
+    cluster without `pulumi up` (pods read it at their next start)."""
+    refresh_interval: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,4}(s|m|h)$")] = "1h"
+    """How often the operator re-reads ESC (external-secrets delivery), e.g. '15m'."""
 
 
 # --- hosts and cluster --------------------------------------------------------------------

@@ -172,6 +172,15 @@ class _Checker:
     def secret_groups(self) -> Iterator[SpecError]:
         if self.p.secrets is None:
             return
+        if (
+            self.p.secrets.delivery == "external-secrets"
+            and "PULUMI_ACCESS_TOKEN" not in self.credential_keys
+        ):
+            yield self.err(
+                ("secrets", "delivery"),
+                "external-secrets delivery reads ESC with the PULUMI_ACCESS_TOKEN credential; "
+                "add it to a group's keys",
+            )
         owner_of_key: dict[str, str] = {}
         owner_of_prefix: dict[str, str] = {}
         for name, group in self.p.secrets.groups.items():

@@ -322,3 +322,44 @@ def test_load_balancer_ports_are_opened_and_admin_ports_narrowed(tmp_path: Path)
     assert {r["source_network"] for r in rules if r["port_range"][0] == 22} == {"203.0.113.0/24"}
     public = [r for r in rules if r["source_network"] == "0.0.0.0/0"]
     assert [(r["protocol"], r["port_range"]) for r in public] == [("tcp", [8080, 8080])]
+
+
+def test_external_secrets_delivery_syncs_each_group_from_its_own_environment(
+    tmp_path: Path,
+) -> None:
+    """No credential value in any Secret the stack writes but the stores' access token; one
+    SecretStore per group on that group's environment; the ExternalSecret keeps the Secret
+    name the pods already use."""
+    text = SPEC.read_text().replace(
+        "  rotation:\n", "  delivery: external-secrets\n  refreshInterval: 15m\n  rotation:\n", 1
+    )
+    spec = tmp_path / "sophia.yaml"
+    spec.write_text(text)
+    result = run(spec)
+    secrets = result.of_type("kubernetes:core/v1:Secret")
+    assert [s.properties["metadata"]["name"] for s in secrets] == ["credentials-esc-token"]
+    assert is_secret(secrets[0].properties["stringData"])  # the token, sealed as a secret
+    stores = {
+        r.properties["metadata"]["name"]: r.properties["spec"]["provider"]["pulumi"]
+        for r in result.of_type("kubernetes:external-secrets.io/v1:SecretStore")
+    }
+    assert stores["credentials-data-intelligence-esc"]["environment"] == (
+        "production-data_intelligence"
+    )
+    assert stores["credentials-data-intelligence-esc"]["accessToken"] == {
+        "secretRef": {"name": "credentials-esc-token", "key": "PULUMI_ACCESS_TOKEN"}
+    }
+    externals = {
+        r.properties["metadata"]["name"]: r.properties["spec"]
+        for r in result.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+    }
+    tavily = externals["credentials-data-intelligence"]
+    assert tavily["refreshInterval"] == "15m"
+    assert tavily["target"]["name"] == "credentials-data-intelligence"
+    assert {
+        "secretKey": "TAVILY_API_KEY",
+        "remoteRef": {"key": "environmentVariables.TAVILY_API_KEY"},
+    } in tavily["data"]
+    pod = result.deployments()["data-intelligence"]["spec"]["template"]["spec"]
+    sources = [s["secretRef"]["name"] for s in pod["containers"][0]["envFrom"]]
+    assert sources == ["credentials-data-intelligence"]
