@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -25,6 +26,22 @@ def _crds() -> Path:
     return crds
 
 
+def _wait_established(cluster: ControlPlane, *plurals: str, seconds: float = 60) -> None:
+    """Until the API server serves the CRDs (`kubectl wait` fails before status exists)."""
+    deadline = time.monotonic() + seconds
+    for plural in plurals:
+        while True:
+            found = cluster.kubectl(
+                "get", f"crd/{plural}.external-secrets.io", "-o", "json", check=False
+            )
+            status = json.loads(found.stdout or "{}").get("status") or {}
+            conditions = status.get("conditions") or []
+            if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+                break
+            assert time.monotonic() < deadline, f"{plural} not established: {conditions}"
+            time.sleep(0.5)
+
+
 def test_external_secrets_objects_pass_the_operators_crds(
     cluster: ControlPlane, tmp_path: Path
 ) -> None:
@@ -39,10 +56,7 @@ def test_external_secrets_objects_pass_the_operators_crds(
     assert namespace == "sophia-eso"
     for crd in sorted(_crds().glob("*.yaml")):
         cluster.kubectl("apply", "--server-side", "-f", str(crd))
-    cluster.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s",
-        "crd/secretstores.external-secrets.io", "crd/externalsecrets.external-secrets.io",
-    )  # fmt: skip
+    _wait_established(cluster, "secretstores", "externalsecrets")
 
     out = tmp_path / "manifests"
     _render(spec, out)
