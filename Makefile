@@ -38,9 +38,9 @@ test: lint
 
 # The policy pack's own virtualenv, from its own pinned requirements (what `pulumi preview
 # --policy-pack policies` runs it in).
-$(POLICY_STAMP): policies/requirements.txt
+$(POLICY_STAMP): policies/requirements-lock.txt
 	$(PYTHON) -m venv $(POLICY_VENV)
-	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r policies/requirements-lock.txt
 	touch $(POLICY_STAMP)
 
 policy-venv: $(POLICY_STAMP)
@@ -51,6 +51,9 @@ lock:
 	/tmp/sophia-pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 		--no-emit-find-links --no-header --output-file requirements-ci.txt pyproject.toml
 	sed -i '1i # The workflows install exactly these (pip --require-hashes): the runtime dependencies of\n# pyproject.toml with their hashes. Regenerate with `make lock` after changing them.' requirements-ci.txt
+	/tmp/sophia-pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-find-links --no-header --output-file policies/requirements-lock.txt policies/requirements.txt
+	sed -i "1i # The pack's virtualenv installs exactly these (pip --require-hashes): policies/requirements.txt\n# with every dependency and its hashes. Regenerate with \`make lock\` after changing it." policies/requirements-lock.txt
 
 toolchain:
 	bash toolchain/build.sh

@@ -75,3 +75,16 @@ def test_publish_layout() -> None:
     policy_yaml = (PACK / "PulumiPolicy.yaml").read_text(encoding="utf-8")
     assert "virtualenv: venv" in policy_yaml  # its own environment, inside the pack
     assert "../" not in policy_yaml.split("runtime:")[1]  # nothing outside the pack
+
+
+def test_the_hashed_lock_installs_the_pinned_requirements() -> None:
+    """`make policy-venv` installs policies/requirements-lock.txt with --require-hashes: it
+    must pin exactly what requirements.txt pins, each with hashes."""
+    lock = (PACK / "requirements-lock.txt").read_text(encoding="utf-8")
+    for line in _requirements():
+        name, _, version = line.partition("==")
+        normal = "[-_.]".join(map(re.escape, re.split(r"[-_.]+", name)))  # PEP 503 names
+        pinned = re.search(rf"^{normal}=={re.escape(version)} \\$", lock, re.M | re.I)
+        assert pinned, f"{line} is not pinned in requirements-lock.txt (make lock)"
+    blocks = [b for b in lock.split("\n") if re.match(r"^[A-Za-z0-9_.-]+==", b)]
+    assert blocks and all(b.endswith("\\") for b in blocks)  # every pin carries hashes
