@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 from rich.table import Table
@@ -26,6 +26,9 @@ from .console import (
     plural,
 )
 from .loops import close_event_loop
+
+if TYPE_CHECKING:
+    from .planning.run import PlanReport
 from .secrets.cli import secrets_app
 from .spec import InvalidSpecError, SpecError, load_spec, schema_text
 
@@ -323,6 +326,83 @@ def policy_config_command(
     else:
         out_file.write_text(text, encoding="utf-8")
         err.print(f"wrote {out_file}", markup=False)
+
+
+@app.command()
+def plan(
+    spec: SpecArg = DEFAULT_SPEC,
+    stack: StackOpt = None,
+    replicas: Annotated[
+        list[str] | None,
+        typer.Option("--replicas", "-r", help="SERVICE=N: pods of a service at peak."),
+    ] = None,
+    factor: Annotated[
+        float,
+        typer.Option("--factor", min=0.1, max=100, help="Every other service's peak × this."),
+    ] = 1.0,
+    max_hosts: Annotated[int, typer.Option("--max-hosts", min=1, max=12)] = 6,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the hosts and replicas into the spec.")
+    ] = False,
+) -> None:
+    """The cheapest Lambda hosts that fit every pod at the demand, within the budget.
+
+    Exit 1 when nothing fits or the cheapest plan is over budget (or --apply was refused)."""
+    import json
+
+    from .offline.preview import default_stack_of
+    from .planning.apply import apply_plan
+    from .planning.demand import Demand, PlanningError
+    from .planning.run import plan_spec
+
+    wanted: dict[str, int] = {}
+    for item in replicas or []:
+        name, _, count = item.partition("=")
+        if not count.isdigit() or not 0 <= int(count) <= 100:
+            fail(f"sophia plan: --replicas {item!r}: expected SERVICE=N with N in 0..100", 2)
+        wanted[name] = int(count)
+    loaded = load_or_exit(spec, stack)
+    chosen = stack or default_stack_of(loaded.platform)
+    demand = Demand(wanted, factor)
+    try:
+        report = plan_spec(loaded, chosen, demand, max_hosts)
+    except PlanningError as problem:
+        fail(f"sophia plan: {problem}", 2)
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
+    else:
+        _print_plan(report)
+    if apply and report.within_budget:
+        outcome = apply_plan(spec, loaded.platform, report.plan, demand, stack)
+        (out if outcome.applied else err).print(outcome.message, markup=False)
+        for line in outcome.problems:
+            err.print(f"  {line}", markup=False)
+        raise typer.Exit(0 if outcome.applied else 1)
+    raise typer.Exit(0 if report.within_budget else 1)
+
+
+def _print_plan(report: PlanReport) -> None:
+    plan_ = report.plan
+    if not plan_.feasible:
+        err.print(f"no plan: {plan_.reason}", markup=False)
+        return
+    table = Table(title="Cheapest hosts for the demand", title_justify="left")
+    for column in ("host", "type", "GPUs", "USD/month", "CPU", "memory", "pods"):
+        table.add_column(column)
+    for h in plan_.hosts:
+        table.add_row(
+            h.name, h.instance_type, h.gpus, f"{h.monthly_usd:,.2f}", f"{h.cpu_used:.0%}",
+            f"{h.memory_used:.0%}", ", ".join(h.pods),
+        )  # fmt: skip
+    out.print(table)
+    delta = plan_.monthly_usd - report.current_monthly_usd
+    out.print(
+        f"{plan_.monthly_usd:,.2f} USD/month ({delta:+,.2f} against the spec's hosts), budget "
+        f"{report.budget_usd:,.2f}: {'within' if report.within_budget else 'OVER'}; binds on "
+        f"{plan_.binding}; {plan_.explored} host sets placed",
+        markup=False,
+    )
 
 
 @app.command()

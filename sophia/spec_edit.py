@@ -73,12 +73,21 @@ def spec_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def edit_spec(path: Path, mutate: Mutation, describe: str, stack: str | None = None) -> EditOutcome:
+Description = str | Callable[[], str]
+"""What the edit does, in the outcome's message; a callable is asked after the mutation (an
+edit may learn what it did while making it)."""
+
+
+def edit_spec(
+    path: Path, mutate: Mutation, describe: Description, stack: str | None = None
+) -> EditOutcome:
     with spec_lock(path):
         return _edit_locked(path, mutate, describe, stack)
 
 
-def _edit_locked(path: Path, mutate: Mutation, describe: str, stack: str | None) -> EditOutcome:
+def _edit_locked(
+    path: Path, mutate: Mutation, description: Description, stack: str | None
+) -> EditOutcome:
     raw = path.read_bytes()
     original = raw.decode("utf-8-sig")
     yaml = _round_trip()
@@ -87,6 +96,7 @@ def _edit_locked(path: Path, mutate: Mutation, describe: str, stack: str | None)
         mutate(tree)
     except EditError as problem:
         return EditOutcome(False, f"not applied: {problem}")
+    describe = description() if callable(description) else description
     buffer = io.StringIO()
     yaml.dump(tree, buffer)
     text = buffer.getvalue()
@@ -149,10 +159,26 @@ def replace_keeping_attributes(path: Path, data: bytes) -> None:
 
 
 def scale(path: Path, service: str, replicas: int, stack: str | None = None) -> EditOutcome:
-    def mutate(tree: Any) -> None:
-        service_node(tree, service)["replicas"] = replicas
+    """Set a service's pod count. Under an HPA, which owns `replicas`, the count becomes its
+    minimum (the maximum raised to it where lower): writing `replicas` would change nothing."""
+    described = f"{service} replicas → {replicas}"
 
-    return edit_spec(path, mutate, f"{service} replicas → {replicas}", stack)
+    def mutate(tree: Any) -> None:
+        nonlocal described
+        node = service_node(tree, service)
+        hpa = node.get("autoscaling")
+        if hpa is None:
+            node["replicas"] = replicas
+            return
+        hpa["min"] = replicas
+        if int(hpa.get("max", replicas)) < replicas:
+            hpa["max"] = replicas
+        described = (
+            f"{service} is autoscaled (an HPA owns its replicas): autoscaling min → {replicas}, "
+            f"max → {hpa['max']}"
+        )
+
+    return edit_spec(path, mutate, lambda: described, stack)
 
 
 def set_image(path: Path, service: str, image: str, stack: str | None = None) -> EditOutcome:

@@ -211,8 +211,7 @@ def nodes_of(resources: Sequence[Any], reserve: Mapping[str, Any] | None = None)
     """The nodes the stack's hosts become (empty when the stack runs on a cluster it does not
     own: then there is nothing to place pods on here)."""
     catalog = load_catalog()
-    held = reserve or DEFAULT_RESERVE
-    kept = Amount(millicores(held.get("cpu", "0")), memory_bytes(held.get("memory", "0")), 0)
+    kept = reserve_amount(reserve)
     hosts = [r for r in resources if r.resource_type == HOST_COMPONENT]
     described = {str(r.props.get("instanceName")) for r in hosts}
     nodes = []
@@ -234,6 +233,16 @@ def nodes_of(resources: Sequence[Any], reserve: Mapping[str, Any] | None = None)
             labels = {"gpu-type": entry.gpu_type, "nvidia.com/gpu.present": "true"}
             nodes.append(_node(str(r.props.get("name") or r.name), entry, labels, (), kept))
     return nodes
+
+
+def reserve_amount(reserve: Mapping[str, Any] | None = None) -> Amount:
+    held = reserve or DEFAULT_RESERVE
+    return Amount(millicores(held.get("cpu", "0")), memory_bytes(held.get("memory", "0")), 0)
+
+
+def planned_node(name: str, entry: Any, labels: Mapping[str, str]) -> Node:
+    """The node a host of catalog type `entry` would be (the planner's candidates)."""
+    return _node(name, entry, labels, (), reserve_amount())
 
 
 def _node(

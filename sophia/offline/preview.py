@@ -50,11 +50,15 @@ class _AsPolicySees:
     name: str
 
 
+def as_policy_sees(resources: Iterable[RecordedResource]) -> list[_AsPolicySees]:
+    return [_AsPolicySees(r.type, unwrap_secrets(r.properties), r.name) for r in resources]
+
+
 def capacity_at_peak(
     resources: list[RecordedResource], reserve: Mapping[str, Any] | None = None
 ) -> Placement:
     """Where every pod at peak lands on the stack's hosts: the capacity policy's own model."""
-    seen = [_AsPolicySees(r.type, unwrap_secrets(r.properties), r.name) for r in resources]
+    seen = as_policy_sees(resources)
     return place(pods_of(seen), nodes_of(seen, reserve))
 
 

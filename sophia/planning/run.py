@@ -1,0 +1,55 @@
+"""One planning run for a spec and stack: the demand's pods, the search, the comparison with
+the hosts the spec has now. What `sophia plan` and the MCP `plan_capacity` tool print."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from ..costs import estimate_costs
+from ..spec import LoadedSpec
+from .apply import host_names
+from .demand import Demand, demanded, pods_for, search_for
+from .planner import Plan, cheapest
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    plan: Plan
+    current_monthly_usd: float
+    budget_usd: float
+    demand: dict[str, int]
+    """Pods at peak per service, as planned for."""
+
+    @property
+    def within_budget(self) -> bool:
+        return self.plan.feasible and self.plan.monthly_usd <= self.budget_usd
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "feasible": self.plan.feasible,
+            "withinBudget": self.within_budget,
+            "monthlyUsd": self.plan.monthly_usd,
+            "currentMonthlyUsd": self.current_monthly_usd,
+            "deltaMonthlyUsd": round(self.plan.monthly_usd - self.current_monthly_usd, 2),
+            "budgetUsd": self.budget_usd,
+            "binding": self.plan.binding,
+            "reason": self.plan.reason,
+            "explored": self.plan.explored,
+            "demand": self.demand,
+            "hosts": [asdict(h) for h in self.plan.hosts],
+        }
+
+
+def plan_spec(spec: LoadedSpec, stack: str, demand: Demand, max_hosts: int = 6) -> PlanReport:
+    platform = demanded(spec.platform, demand)
+    pods = pods_for(spec, platform, stack)
+    plan = cheapest(pods, search_for(platform, max_hosts))
+    names = host_names(spec.platform, plan)
+    plan.hosts = [replace(h, name=n) for h, n in zip(plan.hosts, names, strict=True)]
+    return PlanReport(
+        plan=plan,
+        current_monthly_usd=estimate_costs(spec.platform).monthly_usd,
+        budget_usd=spec.platform.budget.monthly_usd,
+        demand={s.name: s.peak_replicas for s in platform.services},
+    )
