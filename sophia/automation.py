@@ -170,4 +170,32 @@ def run_engine(
                 stack_.refresh(on_output=on_output)
     except auto.CommandError:
         return EngineResult(False, {})
-    return EngineResult(True, {k: v.value for k, v in stack_.outputs().items()})
+    return EngineResult(True, _masked(stack_.outputs()))
+
+
+def _masked(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Stack outputs as a user may see them: a secret output (the kubeconfig) stays hidden."""
+    return {k: "[secret]" if v.secret else v.value for k, v in outputs.items()}
+
+
+def stack_outputs(
+    stack: str, project_dir: Path = PROJECT_DIR, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The outputs of the last deployment of `stack` (secrets hidden)."""
+    require_pulumi_cli()
+    from pulumi import automation as auto
+
+    workspace = auto.LocalWorkspaceOptions(work_dir=str(project_dir), env_vars=dict(env or {}))
+    try:
+        selected = auto.select_stack(
+            stack_name=stack, project_name=PROJECT_NAME, program=lambda: None, opts=workspace
+        )
+        return _masked(selected.outputs())
+    except auto.StackNotFoundError:
+        raise EngineError(
+            f"stack '{stack}' does not exist: `sophia stack init {stack}` creates it"
+        ) from None
+    except auto.CommandError as problem:
+        raise EngineError(
+            f"reading the outputs of '{stack}': {str(problem).strip()[:300]}"
+        ) from None

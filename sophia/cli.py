@@ -428,10 +428,14 @@ def mcp(
     spec: Annotated[Path, typer.Option("--spec", help="Spec file.")] = DEFAULT_SPEC,
     stack: Annotated[str | None, typer.Option("--stack", "-s", help="Stack to use.")] = None,
 ) -> None:
-    """Serve the platform over MCP on stdio (for Cursor and other MCP clients)."""
+    """Serve the platform over MCP on stdio (for Cursor and other MCP clients).
+
+    Starts on a broken spec too: its tools report the problems (a half-edited file must not
+    take the server away from the chat that is fixing it)."""
     from .mcp_server import build_server
 
-    load_or_exit(spec, None)
+    if not spec.is_file():
+        fail(f"sophia mcp: {spec}: no such file", EXIT_INVALID)
     build_server(spec.resolve(), stack).run()
 
 

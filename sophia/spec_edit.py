@@ -11,6 +11,7 @@ endings kept. Otherwise the file is left byte for byte as it was.
 from __future__ import annotations
 
 import codecs
+import copy
 import fcntl
 import io
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 
 from .offline.analyzer import PolicyPackError
 from .offline.preview import PreviewResult, default_stack_of, preview_spec
@@ -173,6 +175,8 @@ def scale(path: Path, service: str, replicas: int, stack: str | None = None) -> 
         hpa["min"] = replicas
         if int(hpa.get("max", replicas)) < replicas:
             hpa["max"] = replicas
+        if "replicas" in node:
+            node["replicas"] = replicas  # the count before the HPA acts: within its range
         described = (
             f"{service} is autoscaled (an HPA owns its replicas): autoscaling min → {replicas}, "
             f"max → {hpa['max']}"
@@ -215,3 +219,80 @@ def add_credential_keys(path: Path, keys: dict[str, list[str]]) -> EditOutcome:
 
     added = ", ".join(f"{g}: {', '.join(n)}" for g, n in sorted(keys.items()))
     return edit_spec(path, mutate, f"credential keys added ({added})")
+
+
+def _host_node(tree: Any, name: str) -> Any:
+    for node in tree.get("hosts") or []:
+        if node.get("name") == name:
+            return node
+    raise EditError(f"the spec has no host '{name}'")
+
+
+def add_host(
+    path: Path, name: str, instance_type: str, region: str | None = None, stack: str | None = None
+) -> EditOutcome:
+    """A new k3s agent host, set up like the server host (SSH key, k3s release, the file
+    systems of its region) unless told otherwise."""
+
+    def mutate(tree: Any) -> None:
+        hosts = tree.get("hosts")
+        if not hosts:
+            raise EditError("the spec has no hosts to join (add the first one by hand)")
+        if any(h.get("name") == name for h in hosts):
+            raise EditError(f"the spec already has a host '{name}'")
+        cluster = tree.get("cluster") or {}
+        server = next((h for h in hosts if h.get("name") == cluster.get("server")), hosts[0])
+        node = CommentedMap()
+        node["name"] = name
+        node["instanceType"] = instance_type
+        node["region"] = region or server["region"]
+        for key in ("sshKeys", "k3sVersion", "fileSystems"):
+            if key in server and (key != "fileSystems" or node["region"] == server["region"]):
+                node[key] = copy.deepcopy(server[key])
+        hosts.append(node)
+
+    return edit_spec(path, mutate, f"host {name} ({instance_type}) added", stack)
+
+
+def resize_host(path: Path, name: str, instance_type: str, stack: str | None = None) -> EditOutcome:
+    """Another instance type for a host (Lambda replaces the instance: a new one boots)."""
+
+    def mutate(tree: Any) -> None:
+        _host_node(tree, name)["instanceType"] = instance_type
+
+    return edit_spec(path, mutate, f"host {name} → {instance_type}", stack)
+
+
+def remove_host(path: Path, name: str, stack: str | None = None) -> EditOutcome:
+    """Drop a k3s agent host; services pinned to it lose the pin (the preview then says
+    whether their pods still fit). The k3s server cannot be removed this way."""
+
+    def mutate(tree: Any) -> None:
+        hosts = tree.get("hosts") or []
+        cluster = tree.get("cluster") or {}
+        server = cluster.get("server") or (hosts[0].get("name") if hosts else None)
+        if name == server:
+            raise EditError(f"'{name}' runs the k3s server: removing it tears the cluster down")
+        hosts.remove(_host_node(tree, name))
+        for service in tree.get("services") or []:
+            if service.get("host") == name:
+                del service["host"]
+
+    return edit_spec(path, mutate, f"host {name} removed", stack)
+
+
+def set_budget(path: Path, monthly_usd: float, stack: str | None = None) -> EditOutcome:
+    """The monthly budget of `stack` where the spec overrides it there, else the base one."""
+    where = "budget"
+
+    def mutate(tree: Any) -> None:
+        nonlocal where
+        stacks = tree.get("stacks") or {}
+        override = stacks.get(stack) if stack else None
+        if override is not None and "budget" in override:
+            override["budget"]["monthlyUsd"] = monthly_usd
+            where = f"stacks.{stack}.budget"
+        else:
+            tree["budget"]["monthlyUsd"] = monthly_usd
+
+    return edit_spec(path, mutate, lambda: f"{where}.monthlyUsd → {monthly_usd:g}", stack)

@@ -80,6 +80,9 @@ def apply_plan(
                 hpa["max"] = max(peak, 1)
                 if int(hpa.get("min", 1)) > peak:
                     hpa["min"] = max(peak, 1)
+                if "replicas" in node:  # within the HPA's range, as validation wants
+                    low, high = int(hpa.get("min", 1)), int(hpa["max"])
+                    node["replicas"] = min(max(int(node["replicas"]), low), high)
         if not hosts:
             raise EditError("the plan has no hosts")
 

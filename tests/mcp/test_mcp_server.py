@@ -21,11 +21,22 @@ TOOLS = {
     "validate_spec",
     "preview",
     "estimate_cost",
+    "list_catalog",
     "list_services",
+    "plan_capacity",
     "scale_service",
+    "add_host",
+    "resize_host",
+    "remove_host",
+    "set_budget",
     "set_image",
     "secrets_status",
+    "stack_outputs",
+    "refresh",
+    "deploy",
 }
+READ_ONLY = {"validate_spec", "preview", "estimate_cost", "list_catalog", "list_services",
+             "secrets_status", "stack_outputs"}  # fmt: skip
 
 
 def session_run(spec: Path, body: Callable[[ClientSession], Awaitable[Any]]) -> Any:
@@ -48,6 +59,14 @@ def payload(result: Any) -> Any:
     return json.loads(result.content[0].text)
 
 
+def error_of(result: Any) -> str:
+    """The reason of a failed call: an error result, never a success carrying an error."""
+    assert result.is_error, result.content
+    text = str(result.content[0].text)
+    assert "Error executing tool" in text and len(text) > 40, text  # a reason, not just a name
+    return text
+
+
 @pytest.fixture
 def spec_copy(tmp_path: Path) -> Path:
     path = tmp_path / "sophia.yaml"
@@ -57,14 +76,24 @@ def spec_copy(tmp_path: Path) -> Path:
 
 def test_tools_and_resources_are_listed(spec_copy: Path) -> None:
     async def body(session: ClientSession) -> Any:
-        tools = {t.name for t in (await session.list_tools()).tools}
+        tools = (await session.list_tools()).tools
         resources = {str(r.uri) for r in (await session.list_resources()).resources}
         spec_text = (await session.read_resource("sophia://spec")).contents[0].text
         schema = json.loads((await session.read_resource("sophia://schema")).contents[0].text)
         return tools, resources, spec_text, schema
 
     tools, resources, spec_text, schema = session_run(spec_copy, body)
-    assert tools == TOOLS
+    assert {t.name for t in tools} == TOOLS
+    for tool in tools:
+        hints = tool.annotations
+        assert tool.title and hints is not None, tool.name
+        assert hints.read_only_hint is (tool.name in READ_ONLY), tool.name
+    by_name = {t.name: t for t in tools}
+    assert by_name["deploy"].annotations.destructive_hint is True
+    assert by_name["deploy"].annotations.open_world_hint is True
+    assert by_name["scale_service"].annotations.idempotent_hint is True
+    replicas = by_name["scale_service"].input_schema["properties"]["replicas"]
+    assert (replicas["minimum"], replicas["maximum"]) == (0, 100)
     assert resources == {"sophia://spec", "sophia://schema"}
     assert spec_text == spec_copy.read_text()
     assert schema["title"] == "Platform"
@@ -102,20 +131,35 @@ def test_scale_edits_in_place_keeping_comments(spec_copy: Path) -> None:
 
     async def body(session: ClientSession) -> Any:
         return payload(
+            await session.call_tool("scale_service", {"service": "infrastructure", "replicas": 2})
+        )
+
+    result = session_run(spec_copy, body)
+    assert result["applied"] is True and result["message"] == "applied: infrastructure replicas → 2"
+    assert result["monthlyCostDeltaUsd"] == 0
+    after = spec_copy.read_text()
+    changed = [
+        (a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b
+    ]
+    assert changed == [("    replicas: 1", "    replicas: 2")]  # one line; comments and order kept
+
+
+def test_scaling_an_autoscaled_service_moves_its_hpa_and_says_so(spec_copy: Path) -> None:
+    async def body(session: ClientSession) -> Any:
+        return payload(
             await session.call_tool(
                 "scale_service", {"service": "data-intelligence", "replicas": 3}
             )
         )
 
     result = session_run(spec_copy, body)
-    assert result["applied"] is True and result["message"] == (
-        "applied: data-intelligence replicas → 3"
+    assert "(an HPA owns its replicas): autoscaling min → 3, max → 6" in result["message"]
+    text = spec_copy.read_text()
+    assert (
+        "    autoscaling: {min: 3, max: 6}" in text
+        and "    replicas: 3\n    ports:\n      - {name: http, port: 8080}\n    env:\n      LOG_LEVEL: info\n      CRAWL"
+        in text
     )
-    after = spec_copy.read_text()
-    changed = [
-        (a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b
-    ]
-    assert changed == [("    replicas: 2", "    replicas: 3")]  # one line; comments and order kept
 
 
 @pytest.mark.parametrize(
@@ -126,8 +170,10 @@ def test_scale_edits_in_place_keeping_comments(spec_copy: Path) -> None:
             {"service": "business-intelligence", "replicas": 2},
             "breaks mandatory policies",
         ),
-        ("scale_service", {"service": "ai-intelligence", "replicas": 9}, "makes the spec invalid"),
         ("scale_service", {"service": "nope", "replicas": 1}, "no service 'nope'"),
+        ("remove_host", {"name": "gpu-a10"}, "runs the k3s server"),
+        ("add_host", {"name": "gpu-a10", "instance_type": "gpu_1x_a10"}, "already has a host"),
+        ("set_budget", {"monthly_usd": 100}, "monthly-budget"),
         (
             "set_image",
             {"service": "ai-intelligence", "image": "ghcr.io/x/y:latest"},
@@ -141,15 +187,14 @@ def test_a_failing_edit_leaves_the_file_byte_for_byte(
     before = spec_copy.read_bytes()
 
     async def body(session: ClientSession) -> Any:
-        return payload(await session.call_tool(tool, arguments))
+        return error_of(await session.call_tool(tool, arguments))
 
-    result = session_run(spec_copy, body)
-    assert result["applied"] is False and fragment in result["message"]
+    assert fragment in session_run(spec_copy, body)
     assert spec_copy.read_bytes() == before
 
 
 def test_secrets_status_without_a_token_says_so(spec_copy: Path) -> None:
     async def body(session: ClientSession) -> Any:
-        return payload(await session.call_tool("secrets_status", {}))
+        return error_of(await session.call_tool("secrets_status", {}))
 
-    assert "PULUMI_ACCESS_TOKEN" in session_run(spec_copy, body)["error"]
+    assert "PULUMI_ACCESS_TOKEN" in session_run(spec_copy, body)
