@@ -199,3 +199,21 @@ def stack_outputs(
         raise EngineError(
             f"reading the outputs of '{stack}': {str(problem).strip()[:300]}"
         ) from None
+
+
+def select_stack(stack: str, project_dir: Path = PROJECT_DIR) -> None:
+    """Make `stack` the Pulumi CLI's current stack of the project."""
+    require_pulumi_cli()
+    from pulumi import automation as auto
+
+    try:
+        auto.select_stack(
+            stack_name=stack,
+            project_name=PROJECT_NAME,
+            program=lambda: None,
+            opts=auto.LocalWorkspaceOptions(work_dir=str(project_dir)),
+        )
+    except auto.StackNotFoundError:
+        raise EngineError(
+            f"stack '{stack}' does not exist: `sophia stack init {stack}` creates it"
+        ) from None

@@ -268,6 +268,46 @@ def stack_init(
     _create_in_backend(name)
 
 
+@stack_app.command("select")
+def stack_select(
+    name: Annotated[str, typer.Argument(help="Stack to make current (e.g. 'staging').")],
+) -> None:
+    """Make NAME the Pulumi CLI's current stack for this project."""
+    from .automation import EngineError, select_stack
+
+    try:
+        select_stack(name)
+    except EngineError as problem:
+        fail(f"sophia stack select: {problem}")
+    out.print(f"stack {name} selected", markup=False)
+
+
+@app.command()
+def outputs(
+    stack: EngineStackOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    spec: Annotated[Path, typer.Option("--spec", help="Spec file.")] = DEFAULT_SPEC,
+) -> None:
+    """The outputs of the stack's last deployment (endpoints, host IPs; secrets hidden)."""
+    import json
+
+    from .automation import EngineError, stack_outputs
+    from .offline.preview import default_stack
+
+    chosen = stack or default_stack(spec)
+    try:
+        found = stack_outputs(chosen)
+    except EngineError as problem:
+        fail(f"sophia outputs: {problem}")
+    if as_json:
+        sys.stdout.write(json.dumps(found, indent=2, default=str) + "\n")
+        return
+    if not found:
+        out.print(f"stack {chosen} has no outputs (not deployed yet)", markup=False)
+    for key, value in sorted(found.items()):
+        out.print(f"{key}: {json.dumps(value, default=str)}", markup=False)
+
+
 def _create_in_backend(name: str) -> None:
     from .automation import PROJECT_DIR, PROJECT_NAME, EngineError, require_pulumi_cli
 

@@ -11,10 +11,13 @@ from tests.conftest import REPO
 SOPHIA = REPO / ".venv" / "bin" / "sophia"
 
 
-def _sophia(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _sophia(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SOPHIA), *args],
         env={**os.environ, **env},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,

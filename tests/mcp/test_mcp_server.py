@@ -39,13 +39,17 @@ READ_ONLY = {"validate_spec", "preview", "estimate_cost", "list_catalog", "list_
              "secrets_status", "stack_outputs"}  # fmt: skip
 
 
-def session_run(spec: Path, body: Callable[[ClientSession], Awaitable[Any]]) -> Any:
+def session_run(
+    spec: Path,
+    body: Callable[[ClientSession], Awaitable[Any]],
+    env: dict[str, str] | None = None,
+) -> Any:
     async def main() -> Any:
         params = StdioServerParameters(
             command=SOPHIA,
             args=["mcp", "--spec", str(spec)],
             cwd=str(REPO),
-            env={"PATH": "/usr/bin:/bin"},
+            env={"PATH": "/usr/bin:/bin", **(env or {})},
         )
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
