@@ -9,14 +9,27 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from mcp import ClientSession
 
-from tests.conftest import SPEC
+from tests.conftest import REPO, SPEC
 from tests.e2e.test_sophia_engine import _sophia
 from tests.mcp.test_mcp_server import error_of, payload, session_run
 
 
-def test_stack_init_select_and_outputs(pulumi_env: dict[str, str], tmp_path: Path) -> None:
+@pytest.fixture
+def stack_settings() -> Iterator[None]:
+    """The Automation API keeps a stack's settings (the passphrase's salt) beside Pulumi.yaml,
+    in the repository: removed after the test, as a user would `pulumi stack rm`."""
+    settings = REPO / "Pulumi.e2e-self.yaml"
+    settings.unlink(missing_ok=True)
+    yield
+    settings.unlink(missing_ok=True)
+
+
+def test_stack_init_select_and_outputs(
+    pulumi_env: dict[str, str], tmp_path: Path, stack_settings: None
+) -> None:
     spec = tmp_path / "sophia.yaml"
     shutil.copy(SPEC, spec)
     created = _sophia(
