@@ -12,7 +12,9 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sophia_guardrails.capacity import Amount, Pod, place
 
@@ -20,6 +22,7 @@ from components.catalog import load_catalog
 from sophia.planning.planner import Search, cheapest, planned_nodes
 
 GIB = 2**30
+T = TypeVar("T")
 OUT = Path(__file__).parent / "results" / "planner.json"
 
 
@@ -59,38 +62,46 @@ def brute_force(pods: list[Pod], s: Search) -> tuple[float | None, int]:
     return best, tried
 
 
-def timed(work):  # type: ignore[no-untyped-def]
+def timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
     start = time.perf_counter()
-    result = work()
+    result = work(*args)
     return result, time.perf_counter() - start
 
 
 def main() -> None:
     rows = []
-    print("| pods | max hosts | planner | exhaustive | speed-up | sets placed (planner / exhaustive) | same cost |")
+    print(
+        "| pods | max hosts | planner | exhaustive | speed-up "
+        "| sets placed (planner / exhaustive) | same cost |"
+    )
     print("|---:|---:|---:|---:|---:|---:|:---:|")
     for pods_n, hosts in ((6, 3), (10, 4), (16, 4)):
         pods, s = demand(pods_n, 2, 0.3, ["a10", "a100"]), search(hosts)
-        plan, t_plan = timed(lambda: cheapest(pods, s))
-        (best, tried), t_brute = timed(lambda: brute_force(pods, s))
+        plan, t_plan = timed(cheapest, pods, s)
+        (best, tried), t_brute = timed(brute_force, pods, s)
         same = (best is None and not plan.feasible) or (
             best is not None and abs(plan.monthly_usd - round(best, 2)) < 0.01
         )
         rows.append({"pods": pods_n, "maxHosts": hosts, "plannerS": t_plan, "bruteS": t_brute,
                      "explored": plan.explored, "tried": tried, "same": same})  # fmt: skip
-        print(f"| {pods_n} | {hosts} | {t_plan * 1000:.0f} ms | {t_brute * 1000:.0f} ms | "
-              f"{t_brute / max(t_plan, 1e-9):.0f}× | {plan.explored} / {tried} | {'yes' if same else 'NO'} |")  # fmt: skip
+        speedup = t_brute / max(t_plan, 1e-9)
+        print(
+            f"| {pods_n} | {hosts} | {t_plan * 1000:.0f} ms | {t_brute * 1000:.0f} ms | "
+            f"{speedup:.0f}× | {plan.explored} / {tried} | {'yes' if same else 'NO'} |"
+        )
     print()
     print("| pods | max hosts | planner | hosts | USD/month | sets placed | proven cheapest |")
     print("|---:|---:|---:|---:|---:|---:|:---:|")
     for pods_n, hosts in ((50, 8), (200, 12), (1000, 24)):
         pods, s = demand(pods_n, 3, 0.02, ["a10", "a100"]), search(hosts)
-        plan, t_plan = timed(lambda: cheapest(pods, s))
+        plan, t_plan = timed(cheapest, pods, s)
         rows.append({"pods": pods_n, "maxHosts": hosts, "plannerS": t_plan,
                      "explored": plan.explored, "hosts": len(plan.hosts),
                      "monthlyUsd": plan.monthly_usd})  # fmt: skip
-        print(f"| {pods_n} | {hosts} | {t_plan * 1000:.0f} ms | {len(plan.hosts)} | "
-              f"{plan.monthly_usd:,.2f} | {plan.explored} | {'yes' if plan.proven else 'no'} |")
+        print(
+            f"| {pods_n} | {hosts} | {t_plan * 1000:.0f} ms | {len(plan.hosts)} | "
+            f"{plan.monthly_usd:,.2f} | {plan.explored} | {'yes' if plan.proven else 'no'} |"
+        )
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(rows, indent=2) + "\n")
     sys.stdout.flush()

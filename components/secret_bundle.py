@@ -143,23 +143,39 @@ class EscSecretBundle(pulumi.ComponentResource):
         secret_name: str,
         values: Mapping[str, pulumi.Output[str]],
     ) -> None:
-        secret = k8s.core.v1.Secret(
+        secret = self._secret(
             f"{self._name}-{group.replace('_', '-')}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=secret_name,
-                namespace=args.namespace,
-                labels={
-                    **args.labels,
-                    "app.kubernetes.io/managed-by": "pulumi",
-                    "sophia.ai/secret-group": group,
-                },
-            ),
-            type="Opaque",
-            string_data=values,
-            opts=pulumi.ResourceOptions(parent=self),
+            secret_name,
+            values,
+            labels={"sophia.ai/secret-group": group},
         )
         self.secrets[group] = secret
         self.secret_names[group] = secret.metadata.name
+
+    def _secret(
+        self,
+        resource_name: str,
+        secret_name: str,
+        data: Mapping[str, pulumi.Input[str]],
+        kind: str = "Opaque",
+        labels: Mapping[str, str] | None = None,
+    ) -> k8s.core.v1.Secret:
+        """A Secret of the bundle's namespace, labelled as the bundle's."""
+        return k8s.core.v1.Secret(
+            resource_name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=secret_name,
+                namespace=self._namespace,
+                labels={
+                    **self._labels,
+                    "app.kubernetes.io/managed-by": "pulumi",
+                    **(labels or {}),
+                },
+            ),
+            type=kind,
+            string_data=data,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _token_secret(self, args: EscSecretBundleArgs) -> k8s.core.v1.Secret:
         """The access token the SecretStores read ESC with: the one value still written."""
@@ -167,16 +183,10 @@ class EscSecretBundle(pulumi.ComponentResource):
         key = args.delivery.token_key
         if key not in args.values:
             raise ValueError(f"external-secrets delivery needs the credential {key}")
-        return k8s.core.v1.Secret(
+        return self._secret(
             f"{self._name}-esc-token",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"{self._prefix}-esc-token",
-                namespace=args.namespace,
-                labels={**args.labels, "app.kubernetes.io/managed-by": "pulumi"},
-            ),
-            type="Opaque",
-            string_data={key: pulumi.Output.secret(args.values[key])},
-            opts=pulumi.ResourceOptions(parent=self),
+            f"{self._prefix}-esc-token",
+            {key: pulumi.Output.secret(args.values[key])},
         )
 
     def _external_secret(
@@ -283,16 +293,11 @@ class EscSecretBundle(pulumi.ComponentResource):
             )
         )
         sealed: pulumi.Output[str] = pulumi.Output.secret(config)
-        secret = k8s.core.v1.Secret(
+        secret = self._secret(
             f"{self._name}-registry-{name}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"{self._prefix}-registry-{name}",
-                namespace=self._namespace,
-                labels={**self._labels, "app.kubernetes.io/managed-by": "pulumi"},
-            ),
-            type="kubernetes.io/dockerconfigjson",
-            string_data={".dockerconfigjson": sealed},
-            opts=pulumi.ResourceOptions(parent=self),
+            f"{self._prefix}-registry-{name}",
+            {".dockerconfigjson": sealed},
+            kind="kubernetes.io/dockerconfigjson",
         )
         self._registries[name] = secret.metadata.name
         return self._registries[name]

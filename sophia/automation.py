@@ -20,7 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    pass
 
 from .policy_config import policy_config
 from .spec import LoadedSpec
@@ -146,24 +149,14 @@ def run_engine(
         )
     check_plugins(pulumi_cli, spec, env_vars)
     workspace = auto.LocalWorkspaceOptions(work_dir=str(project_dir), env_vars=env_vars)
-    try:
-        stack_ = auto.select_stack(
-            stack_name=stack,
-            project_name=PROJECT_NAME,
-            program=lambda: run(spec.path, stack),
-            opts=workspace,
-        )
-    except auto.StackNotFoundError:
-        raise EngineError(
-            f"stack '{stack}' does not exist: `sophia stack init {stack}` creates it"
-        ) from None
+    stack_ = _selected(stack, workspace, lambda: run(spec.path, stack))
     try:
         with _policy_config_file(spec, policy_overrides) as config_file:
             packs = {"policy_packs": [str(POLICY_PACK)], "policy_pack_configs": [config_file]}
             if operation == "preview":
-                stack_.preview(on_output=on_output, **packs)  # type: ignore[arg-type]
+                stack_.preview(on_output=on_output, **packs)
             elif operation == "up":
-                stack_.up(on_output=on_output, **packs)  # type: ignore[arg-type]
+                stack_.up(on_output=on_output, **packs)
             elif operation == "destroy":
                 stack_.destroy(on_output=on_output)
             else:
@@ -178,6 +171,20 @@ def _masked(outputs: Mapping[str, Any]) -> dict[str, Any]:
     return {k: "[secret]" if v.secret else v.value for k, v in outputs.items()}
 
 
+def _selected(stack: str, workspace: Any, program: Callable[[], None] = lambda: None) -> Any:
+    """The project's stack `stack` (an EngineError naming the fix when it does not exist)."""
+    from pulumi import automation as auto
+
+    try:
+        return auto.select_stack(
+            stack_name=stack, project_name=PROJECT_NAME, program=program, opts=workspace
+        )
+    except auto.StackNotFoundError:
+        raise EngineError(
+            f"stack '{stack}' does not exist: `sophia stack init {stack}` creates it"
+        ) from None
+
+
 def stack_outputs(
     stack: str, project_dir: Path = PROJECT_DIR, env: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -186,15 +193,9 @@ def stack_outputs(
     from pulumi import automation as auto
 
     workspace = auto.LocalWorkspaceOptions(work_dir=str(project_dir), env_vars=dict(env or {}))
+    selected = _selected(stack, workspace)
     try:
-        selected = auto.select_stack(
-            stack_name=stack, project_name=PROJECT_NAME, program=lambda: None, opts=workspace
-        )
         return _masked(selected.outputs())
-    except auto.StackNotFoundError:
-        raise EngineError(
-            f"stack '{stack}' does not exist: `sophia stack init {stack}` creates it"
-        ) from None
     except auto.CommandError as problem:
         raise EngineError(
             f"reading the outputs of '{stack}': {str(problem).strip()[:300]}"
@@ -206,14 +207,4 @@ def select_stack(stack: str, project_dir: Path = PROJECT_DIR) -> None:
     require_pulumi_cli()
     from pulumi import automation as auto
 
-    try:
-        auto.select_stack(
-            stack_name=stack,
-            project_name=PROJECT_NAME,
-            program=lambda: None,
-            opts=auto.LocalWorkspaceOptions(work_dir=str(project_dir)),
-        )
-    except auto.StackNotFoundError:
-        raise EngineError(
-            f"stack '{stack}' does not exist: `sophia stack init {stack}` creates it"
-        ) from None
+    _selected(stack, auto.LocalWorkspaceOptions(work_dir=str(project_dir)))

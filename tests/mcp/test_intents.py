@@ -5,23 +5,13 @@ the plan applied, a passing preview within budget, and a deploy guarded by its t
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from mcp import ClientSession
 
 from sophia.spec import load_spec
-from tests.conftest import SPEC
 from tests.mcp.test_mcp_server import error_of, payload, session_run
-
-
-@pytest.fixture
-def spec_copy(tmp_path: Path) -> Path:
-    path = tmp_path / "sophia.yaml"
-    shutil.copy(SPEC, path)
-    return path
 
 
 def test_high_business_intelligence_load(spec_copy: Path) -> None:

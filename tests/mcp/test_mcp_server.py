@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from tests.conftest import REPO, SPEC
+from tests.conftest import REPO
 
 SOPHIA = str(Path(sys.executable).with_name("sophia"))
 TOOLS = {
@@ -69,13 +68,6 @@ def error_of(result: Any) -> str:
     text = str(result.content[0].text)
     assert "Error executing tool" in text and len(text) > 40, text  # a reason, not just a name
     return text
-
-
-@pytest.fixture
-def spec_copy(tmp_path: Path) -> Path:
-    path = tmp_path / "sophia.yaml"
-    shutil.copy(SPEC, path)
-    return path
 
 
 def test_tools_and_resources_are_listed(spec_copy: Path) -> None:
