@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sys
@@ -12,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 import typer
 from rich.table import Table
 
-from . import __version__
 from .console import (
     DEFAULT_SPEC,
     EXIT_INVALID,
@@ -25,12 +23,11 @@ from .console import (
     out,
     plural,
 )
-from .loops import close_event_loop
+from .secrets.cli import secrets_app
 
 if TYPE_CHECKING:
     from .planning.run import PlanReport
-from .secrets.cli import secrets_app
-from .spec import InvalidSpecError, SpecError, load_spec, schema_text
+    from .spec import SpecError
 
 app = typer.Typer(
     name="sophia",
@@ -44,6 +41,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from . import __version__
+
         out.print(f"sophia {__version__}")
         raise typer.Exit()
 
@@ -65,6 +64,8 @@ def validate(
     stack: StackOpt = None,
 ) -> None:
     """Check spec files: YAML, schema, types and cross-references. Exit 2 when invalid."""
+    from .spec import InvalidSpecError, load_spec
+
     problems: list[SpecError] = []  # in the order the files were named
     for path in specs or [DEFAULT_SPEC]:
         try:
@@ -131,6 +132,7 @@ def preview(
     from .offline.infracost import infracost_json
     from .offline.preview import BaseSpecError, run_preview
     from .offline.report import markdown, print_report
+    from .spec import InvalidSpecError
 
     if engine not in ("offline", "pulumi"):
         fail(f"sophia preview: --engine must be offline or pulumi, not {engine!r}", EXIT_INVALID)
@@ -519,6 +521,8 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema (Draft 2020-12) of sophia.yaml."""
+    from .spec import schema_text
+
     text = schema_text()
     if check is not None:
         if not check.is_file() or check.read_text(encoding="utf-8") != text:
@@ -624,6 +628,12 @@ def _sync_pack_catalog() -> None:
 
 
 def _close_event_loop() -> None:
+    if "asyncio" not in sys.modules:
+        return  # no command here used a loop
+    import asyncio
+
+    from .loops import close_event_loop
+
     with contextlib.suppress(RuntimeError):
         close_event_loop(asyncio.get_event_loop_policy().get_event_loop())
 

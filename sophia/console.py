@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
-from .spec import InvalidSpecError, LoadedSpec, SpecError, load_spec
+if TYPE_CHECKING:  # the spec stack loads when a command reads a spec, not for `--help`
+    from .spec import LoadedSpec, SpecError
 
 DEFAULT_SPEC = Path("specs/sophia.yaml")
 EXIT_INVALID = 2
@@ -40,6 +41,8 @@ def exit_invalid(errors: list[SpecError]) -> NoReturn:
 
 
 def load_or_exit(path: Path, stack: str | None) -> LoadedSpec:
+    from .spec import InvalidSpecError, load_spec
+
     try:
         return load_spec(path, stack)
     except InvalidSpecError as invalid:

@@ -15,10 +15,11 @@ import typer
 from rich.table import Table
 
 from ..console import DEFAULT_SPEC, EXIT_INVALID, SpecOpt, StackOpt, err, fail, load_or_exit, out
-from ..spec.model import Platform
 
 if TYPE_CHECKING:
     from components.esc import EscGateway
+
+    from ..spec.model import Platform
 
 # The ESC SDK and the secret operations load when a command runs, not with every `sophia` call.
 
