@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/planner.py
+	$(BIN)/python bench/mcp_preview.py
 
 schema: $(STAMP)
 	$(BIN)/sophia schema --write specs/sophia.schema.json

@@ -26,7 +26,7 @@ from pydantic import Field
 from . import __version__
 from .costs import estimate_costs, service_costs
 from .loops import close_event_loop
-from .offline.analyzer import PolicyPackError
+from .offline.analyzer import PolicyPackError, PolicyPackProcess
 from .spec import InvalidSpecError, LoadedSpec, load_spec, schema_text
 from .spec_edit import EditOutcome
 
@@ -95,6 +95,17 @@ class SophiaTools:
         self.stack = stack
         self.vouched: set[str] = set()
         """Deploy tokens of passing previews (each names the exact bytes and stack)."""
+        self._pack: PolicyPackProcess | None = None
+
+    def pack(self) -> PolicyPackProcess:
+        """The policy pack, kept running between previews (its start is most of a warm
+        preview); started again if it has died."""
+        if self._pack is None or not self._pack.alive:
+            if self._pack is not None:
+                self._pack.stop()
+            self._pack = PolicyPackProcess()
+            self._pack.start()
+        return self._pack
 
     def spec(self, for_stack: str | None = None) -> LoadedSpec:
         try:
@@ -154,9 +165,11 @@ class SophiaTools:
         base = _committed(self.spec_path)
         try:
             try:
-                result = isolated(lambda: run_preview(self.spec_path, chosen, base=base))
+                result = isolated(
+                    lambda: run_preview(self.spec_path, chosen, base=base, pack=self.pack())
+                )
             except BaseSpecError:  # the committed spec does not load: no diff, same preview
-                result = isolated(lambda: run_preview(self.spec_path, chosen))
+                result = isolated(lambda: run_preview(self.spec_path, chosen, pack=self.pack()))
         except InvalidSpecError as invalid:
             raise ToolError(_invalid(invalid)) from None
         except PolicyPackError as problem:

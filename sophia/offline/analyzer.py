@@ -177,6 +177,10 @@ class PolicyPackProcess:
             self._stderr = None
 
     @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
     def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
         if self._stub is None:
             raise PolicyPackError("the policy pack is not running")

@@ -104,11 +104,13 @@ def run_preview(
     stack: str | None = None,
     policy_config: Path | None = None,
     base: str | None = None,
+    pack: PolicyPackProcess | None = None,
 ) -> PreviewResult:
-    """Raises InvalidSpecError (bad spec), BaseSpecError, PolicyPackError (bad pack config)."""
+    """Raises InvalidSpecError (bad spec), BaseSpecError, PolicyPackError (bad pack config).
+    `pack`: a running pack to reuse (a long-lived process such as the MCP server keeps one)."""
     stack = stack or default_stack(spec_path)
     file_config = load_policy_config(policy_config) if policy_config else {}
-    return preview_spec(load_spec(spec_path, stack), stack, file_config, base)
+    return preview_spec(load_spec(spec_path, stack), stack, file_config, base, pack)
 
 
 def preview_spec(
@@ -116,17 +118,21 @@ def preview_spec(
     stack: str,
     file_config: Mapping[str, Any] | None = None,
     base: str | None = None,
+    pack: PolicyPackProcess | None = None,
 ) -> PreviewResult:
     """The preview of a spec already loaded (or edited in memory and validated)."""
-    pack = PolicyPackProcess()
-    pack.launch()  # starts while the program runs
+    own = pack is None
+    running = pack or PolicyPackProcess()
+    if own:
+        running.launch()  # starts while the program runs
     try:
         resources, _ = run_spec(spec, stack)
         comparison = _compare_with_base(base, spec, stack, resources) if base else None
         policy_config = spec_policy_config(spec.platform, file_config)
-        diagnostics = check_resources(pack, resources, stack, policy_config)
+        diagnostics = check_resources(running, resources, stack, policy_config)
     finally:
-        pack.stop()
+        if own:
+            running.stop()
     costs = estimate_costs(spec.platform)
     return PreviewResult(
         spec, stack, resources, diagnostics, costs, service_costs(spec.platform, costs), comparison

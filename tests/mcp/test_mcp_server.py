@@ -194,3 +194,23 @@ def test_secrets_status_without_a_token_says_so(spec_copy: Path) -> None:
         return error_of(await session.call_tool("secrets_status", {}))
 
     assert "PULUMI_ACCESS_TOKEN" in session_run(spec_copy, body)
+
+
+def test_the_server_keeps_one_policy_pack_and_restarts_a_dead_one(spec_copy: Path) -> None:
+    """A long-lived server pays the pack's start once (warm previews: see bench/README.md)."""
+    from sophia.mcp_server import SophiaTools
+
+    tools = SophiaTools(spec_copy)
+    try:
+        first = tools.preview()
+        pack = tools._pack
+        assert pack is not None and pack.alive
+        assert tools.preview()["summary"] == first["summary"] and tools._pack is pack
+        pack._process.kill()  # type: ignore[union-attr]
+        pack._process.wait()  # type: ignore[union-attr]
+        again = tools.preview()
+        assert tools._pack is not pack and tools._pack is not None and tools._pack.alive
+        assert again["summary"] == first["summary"]
+    finally:
+        if tools._pack is not None:
+            tools._pack.stop()
