@@ -20,6 +20,7 @@ from .console import (
     exit_invalid,
     fail,
     load_or_exit,
+    load_stack_or_exit,
     out,
     plural,
 )
@@ -165,10 +166,9 @@ def _real_engine(
 ) -> NoReturn:
     from .automation import EngineError, require_pulumi_cli, run_engine
     from .offline.analyzer import PolicyPackError, load_policy_config
-    from .offline.preview import default_stack
 
-    stack = stack or default_stack(spec)
-    loaded = load_or_exit(spec, stack)
+    loaded = load_stack_or_exit(spec, stack)
+    stack = loaded.stack or loaded.platform.default_stack
     try:
         require_pulumi_cli()
     except EngineError as missing:
@@ -294,9 +294,8 @@ def outputs(
     import json
 
     from .automation import EngineError, stack_outputs
-    from .offline.preview import default_stack
 
-    chosen = stack or default_stack(spec)
+    chosen = stack or load_or_exit(spec, None).platform.default_stack
     try:
         found = stack_outputs(chosen)
     except EngineError as problem:
@@ -354,10 +353,9 @@ def policy_config_command(
     preview` and `sophia up` use the same config themselves.
     """
     from .offline.analyzer import PolicyPackError, load_policy_config
-    from .offline.preview import default_stack
     from .policy_config import policy_config_json
 
-    loaded = load_or_exit(spec, stack or default_stack(spec))
+    loaded = load_stack_or_exit(spec, stack)
     try:
         overrides = load_policy_config(merge) if merge else None
     except PolicyPackError as problem:
@@ -393,7 +391,6 @@ def plan(
     Exit 1 when nothing fits or the cheapest plan is over budget (or --apply was refused)."""
     import json
 
-    from .offline.preview import default_stack_of
     from .planning.apply import apply_plan
     from .planning.demand import Demand, PlanningError
     from .planning.run import plan_spec
@@ -404,8 +401,8 @@ def plan(
         if not count.isdigit() or not 0 <= int(count) <= 100:
             fail(f"sophia plan: --replicas {item!r}: expected SERVICE=N with N in 0..100", 2)
         wanted[name] = int(count)
-    loaded = load_or_exit(spec, stack)
-    chosen = stack or default_stack_of(loaded.platform)
+    loaded = load_stack_or_exit(spec, stack)
+    chosen = loaded.stack or loaded.platform.default_stack
     demand = Demand(wanted, factor)
     try:
         report = plan_spec(loaded, chosen, demand, max_hosts)

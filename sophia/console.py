@@ -41,10 +41,21 @@ def exit_invalid(errors: list[SpecError]) -> NoReturn:
 
 
 def load_or_exit(path: Path, stack: str | None) -> LoadedSpec:
+    """The spec checked for `stack` (None: the base and every stack); exit 2 when invalid."""
     from .spec import InvalidSpecError, load_spec
 
     try:
         return load_spec(path, stack)
+    except InvalidSpecError as invalid:
+        exit_invalid(invalid.errors)
+
+
+def load_stack_or_exit(path: Path, stack: str | None) -> LoadedSpec:
+    """The spec for `stack`, or for the default stack when None; exit 2 when invalid."""
+    from .spec import InvalidSpecError, load_stack
+
+    try:
+        return load_stack(path, stack)
     except InvalidSpecError as invalid:
         exit_invalid(invalid.errors)
 

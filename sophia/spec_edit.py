@@ -27,7 +27,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from .offline.analyzer import PolicyPackError
-from .offline.preview import PreviewResult, default_stack_of, preview_spec
+from .offline.preview import PreviewResult, preview_spec
 from .spec import InvalidSpecError, validate_document
 from .spec.source import parse_document
 
@@ -105,7 +105,7 @@ def _edit_locked(
     try:
         document = parse_document(text, str(path))
         every = validate_document(document, path, None)  # the base and every stack
-        chosen = stack or default_stack_of(every.platform)
+        chosen = stack or every.platform.default_stack
         stacks = list(every.platform.stacks) or [chosen]
         results = {s: preview_spec(validate_document(document, path, s), s) for s in stacks}
     except InvalidSpecError as invalid:

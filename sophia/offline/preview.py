@@ -18,8 +18,7 @@ from sophia_guardrails.capacity import Placement, nodes_of, place, pods_of
 
 from ..costs import CostEstimate, estimate_costs, service_costs
 from ..policy_config import policy_config as spec_policy_config
-from ..spec import InvalidSpecError, LoadedSpec, load_spec, validate_document
-from ..spec.model import Platform
+from ..spec import InvalidSpecError, LoadedSpec, load_spec, load_stack, validate_document
 from ..spec.source import parse_document
 from .analyzer import Diagnostic, PolicyPackProcess, load_policy_config
 from .changes import LAMBDA_INSTANCE, Plan, plan_changes
@@ -90,13 +89,8 @@ class PreviewResult:
 
 
 def default_stack(spec_path: Path) -> str:
-    """`prod` when the spec has no stacks or lists it; else the first stack it lists."""
-    return default_stack_of(load_spec(spec_path).platform)
-
-
-def default_stack_of(platform: Platform) -> str:
-    stacks = list(platform.stacks)
-    return "prod" if not stacks or "prod" in stacks else stacks[0]
+    """The stack commands use when none is named (`Platform.default_stack`)."""
+    return load_spec(spec_path).platform.default_stack
 
 
 def run_preview(
@@ -108,9 +102,10 @@ def run_preview(
 ) -> PreviewResult:
     """Raises InvalidSpecError (bad spec), BaseSpecError, PolicyPackError (bad pack config).
     `pack`: a running pack to reuse (a long-lived process such as the MCP server keeps one)."""
-    stack = stack or default_stack(spec_path)
+    spec = load_stack(spec_path, stack)  # read and parsed once
+    assert spec.stack is not None
     file_config = load_policy_config(policy_config) if policy_config else {}
-    return preview_spec(load_spec(spec_path, stack), stack, file_config, base, pack)
+    return preview_spec(spec, spec.stack, file_config, base, pack)
 
 
 def preview_spec(

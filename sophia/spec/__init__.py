@@ -1,7 +1,7 @@
 """The `sophia.yaml` spec: its model, its JSON Schema and the layered loader."""
 
 from .errors import InvalidSpecError, SpecError
-from .loader import LoadedSpec, load_spec, validate_document
+from .loader import LoadedSpec, load_spec, load_stack, validate_document
 from .model import Platform
 from .schema import platform_schema, schema_text
 
@@ -11,6 +11,7 @@ __all__ = [
     "Platform",
     "SpecError",
     "load_spec",
+    "load_stack",
     "platform_schema",
     "schema_text",
     "validate_document",

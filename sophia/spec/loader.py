@@ -35,6 +35,19 @@ def load_spec(path: str | Path, stack: str | None = None) -> LoadedSpec:
     return validate_document(read_document(path), path, stack)
 
 
+def load_stack(path: str | Path, stack: str | None = None) -> LoadedSpec:
+    """The spec as `stack` sees it — or, unnamed, the default stack (`Platform.default_stack`)
+    — read and parsed once (what commands that act on one stack need)."""
+    path = Path(path)
+    document = read_document(path)
+    if stack is None:
+        base, errors = _check(document)
+        if base is None or errors:
+            raise InvalidSpecError(errors)
+        stack = base.default_stack
+    return validate_document(document, path, stack)
+
+
 def validate_document(document: SpecDocument, path: Path, stack: str | None = None) -> LoadedSpec:
     """The layers after parsing, for a document already in memory (see `load_spec`)."""
     base, errors = _check(document)

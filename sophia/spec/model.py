@@ -677,6 +677,13 @@ class Platform(SpecModel):
         return [key for group in groups for key in group.keys]
 
     @property
+    def default_stack(self) -> str:
+        """The stack a command uses when none is named: `prod` when the spec has no stacks or
+        lists it, else the first it lists."""
+        stacks = list(self.stacks)
+        return "prod" if not stacks or "prod" in stacks else stacks[0]
+
+    @property
     def target_namespace(self) -> str:
         return self.namespace or self.metadata.name
 
