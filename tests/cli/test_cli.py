@@ -155,3 +155,32 @@ def test_catalog_lists_instance_types_with_prices() -> None:
     assert result.returncode == 0
     assert re.search(r"gpu_1x_a10\s.*\ba10\b.*0\.75\s.*547\.50", result.stdout)
     assert "taken 2025-11-01" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("policy-config",),
+        ("plan",),
+        ("summary",),
+        ("render", "--out", "OUT"),
+        ("preview",),
+        ("up", "--yes"),
+        ("outputs", "--spec"),
+        ("scale", "infrastructure", "2", "--spec"),
+        ("mcp-config", "--out", "OUT", "--spec"),
+    ],
+    ids=lambda c: c[0],
+)
+def test_every_command_reports_an_invalid_spec_with_its_location(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """Exit 2 and located one-line errors — never an internal error (exit 70), whichever
+    command reads the spec first (`policy-config` once crashed on the default stack)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: sophia.ai/v1\nkind: Platform\nmetadata: {name: x}\n")
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    result = sophia(*args, bad)  # the spec last: an argument, or the value of --spec
+    assert result.returncode == 2, (command, result.stdout, result.stderr)
+    assert f"{bad}:" in result.stderr and "budget" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
