@@ -350,18 +350,14 @@ class SophiaTools:
     def secrets_status(self) -> dict[str, Any]:
         """Each credential's age against maxAgeDays, from ESC (ages only, never values)."""
         from components.esc import EscError, EscGateway
-        from components.esc.definition import load
 
-        from .secrets.ages import credential_ages
-        from .secrets.layout import esc_layout
+        from .secrets.ages import read_credential_ages
 
         platform = self.spec().platform
         if platform.secrets is None:
             raise ToolError("the spec has no 'secrets' section")
         try:
-            where = esc_layout(platform).credentials
-            definition = load(EscGateway().read(where).yaml, str(where))
-            ages = credential_ages(platform, definition, datetime.now(UTC), str(where))
+            ages = read_credential_ages(EscGateway(), platform, datetime.now(UTC))
         except EscError as problem:
             raise ToolError(str(problem)) from None
         return {"credentials": [a.__dict__ for a in ages]}

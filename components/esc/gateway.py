@@ -51,12 +51,19 @@ def _message(exc: ApiException) -> str:
     return str(exc.reason or "request failed")
 
 
+def pulumi_cloud(access_token: str | None = None, api_url: str | None = None) -> tuple[str, str]:
+    """(token, API URL) for Pulumi Cloud: the ones given, else PULUMI_ACCESS_TOKEN and
+    PULUMI_BACKEND_URL (a self-hosted Pulumi Cloud), else api.pulumi.com."""
+    token = access_token or os.environ.get("PULUMI_ACCESS_TOKEN")
+    if not token:
+        raise EscError(0, "no Pulumi access token: pass one or set PULUMI_ACCESS_TOKEN")
+    url = api_url or os.environ.get("PULUMI_BACKEND_URL") or DEFAULT_API_URL
+    return token, url.rstrip("/")
+
+
 class EscGateway:
     def __init__(self, access_token: str | None = None, api_url: str | None = None) -> None:
-        token = access_token or os.environ.get("PULUMI_ACCESS_TOKEN")
-        if not token:
-            raise EscError(0, "no Pulumi access token: pass one or set PULUMI_ACCESS_TOKEN")
-        url = api_url or os.environ.get("PULUMI_BACKEND_URL") or DEFAULT_API_URL
+        token, url = pulumi_cloud(access_token, api_url)
         configuration = esc.Configuration(host=url, access_token=token)
         # Idempotent calls only (urllib3 never repeats PATCH or POST): reads survive a blip.
         configuration.retries = urllib3.Retry(  # type: ignore[assignment]

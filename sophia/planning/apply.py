@@ -16,27 +16,6 @@ from .demand import Demand
 from .planner import Plan
 
 
-def host_names(platform: Platform, plan: Plan) -> list[str]:
-    """A name per planned host: an existing host of the same type keeps its name (and its
-    instance: Lambda replaces what changes type), new ones are named after their type."""
-    free = [(h.name, h.instance_type) for h in platform.hosts]
-    taken = {h.name for h in platform.hosts}
-    names = []
-    for host in plan.hosts:
-        same = next((pair for pair in free if pair[1] == host.instance_type), None)
-        if same is not None:
-            free.remove(same)
-            names.append(same[0])
-            continue
-        base = host.instance_type.replace("_", "-")
-        n = 1
-        while f"{base}-{n}" in taken:
-            n += 1
-        taken.add(f"{base}-{n}")
-        names.append(f"{base}-{n}")
-    return names
-
-
 def apply_plan(
     path: Path, platform: Platform, plan: Plan, demand: Demand, stack: str | None = None
 ) -> EditOutcome:
@@ -45,7 +24,7 @@ def apply_plan(
     server = platform.server_host
     if server is None:
         return EditOutcome(False, "not applied: the spec has no k3s server host to plan from")
-    names = host_names(platform, plan)
+    names = [h.name for h in plan.hosts]  # the spec's names (`run.plan_spec` gave them)
     kept_server = server.name if server.name in names else names[0]
     mounted = [f.name for f in platform.file_systems if f.region == server.region]
 

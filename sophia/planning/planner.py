@@ -83,9 +83,9 @@ def planned_nodes(chosen: Sequence[InstanceType], search: Search) -> list[Node]:
 
 def cheapest(pods: Sequence[Pod], search: Search) -> Plan:
     """The cheapest host set (at most `max_hosts`) on which every pod is placed."""
-    _, gpus_needed = _needs(pods)
+    total, gpus_needed = _needs(pods)
     types = undominated(search.candidates, set(gpus_needed))
-    bound = _Bound(pods, types, search.hours_per_month)
+    bound = _Bound(total, gpus_needed, types, search.hours_per_month)
     best: list[InstanceType] | None = None
     best_cost = math.inf
     explored = visited = 0
@@ -172,9 +172,15 @@ class _Bound:
     that type's cheapest price per GPU, missing CPU and memory at the cheapest price per core
     and per byte (the largest of the three); infinite when the hosts left cannot hold it."""
 
-    def __init__(self, pods: Sequence[Pod], types: Sequence[InstanceType], hours: float) -> None:
+    def __init__(
+        self,
+        total: Amount,
+        gpus: Counter[str],
+        types: Sequence[InstanceType],
+        hours: float,
+    ) -> None:
         self.types = list(types)
-        self.total, self.gpus = _needs(pods)
+        self.total, self.gpus = total, gpus
         self.rooms = [planned_node("probe", t, {}).allocatable for t in types]
         self.price = [t.monthly_usd(hours) for t in types]
         self.gpu_rate: dict[str, float] = {}

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..costs import estimate_costs
 from ..spec import LoadedSpec
-from .apply import host_names
+from ..spec.model import Platform
 from .demand import Demand, demanded, pods_for, search_for
 from .planner import Plan, cheapest
 
@@ -39,6 +39,27 @@ class PlanReport:
             "demand": self.demand,
             "hosts": [asdict(h) for h in self.plan.hosts],
         }
+
+
+def host_names(platform: Platform, plan: Plan) -> list[str]:
+    """A name per planned host: an existing host of the same type keeps its name (and its
+    instance: Lambda replaces what changes type), new ones are named after their type."""
+    free = [(h.name, h.instance_type) for h in platform.hosts]
+    taken = {h.name for h in platform.hosts}
+    names = []
+    for host in plan.hosts:
+        same = next((pair for pair in free if pair[1] == host.instance_type), None)
+        if same is not None:
+            free.remove(same)
+            names.append(same[0])
+            continue
+        base = host.instance_type.replace("_", "-")
+        n = 1
+        while f"{base}-{n}" in taken:
+            n += 1
+        taken.add(f"{base}-{n}")
+        names.append(f"{base}-{n}")
+    return names
 
 
 def plan_spec(spec: LoadedSpec, stack: str, demand: Demand, max_hosts: int = 6) -> PlanReport:

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from components.esc import credential_states
+from components.esc import EscGateway, credential_states
+from components.esc.definition import load
 
 from ..spec.model import Platform
+from .layout import esc_layout
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,13 @@ def credential_ages(
                 )
             )
     return ages
+
+
+def read_credential_ages(
+    gateway: EscGateway, platform: Platform, now: datetime
+) -> list[CredentialAge]:
+    """The ages of the spec's credentials as ESC holds them now (raises EscError, including
+    EscDefinitionError for an outside edit of an unexpected shape)."""
+    where = esc_layout(platform).credentials
+    definition = load(gateway.read(where).yaml, str(where))
+    return credential_ages(platform, definition, now, str(where))

@@ -10,7 +10,6 @@ environment exposing it within the window: a candidate for removal).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -19,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from components.esc import EnvironmentRef, EscError
+from components.esc import EscError
+from components.esc.gateway import pulumi_cloud
 
 from ..spec.model import Platform
 from .ages import CredentialAge
@@ -72,10 +72,7 @@ def fetch_events(
     transport: httpx.BaseTransport | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Audit log events newer than `since`, newest first (the API pages backwards in time)."""
-    token = access_token or os.environ.get("PULUMI_ACCESS_TOKEN")
-    if not token:
-        raise EscError(0, "no Pulumi access token: set PULUMI_ACCESS_TOKEN")
-    base = (api_url or os.environ.get("PULUMI_BACKEND_URL") or "https://api.pulumi.com").rstrip("/")
+    token, base = pulumi_cloud(access_token, api_url)
     headers = {"Authorization": f"token {token}", "Accept": "application/vnd.pulumi+8"}
     params: dict[str, str] = {"startTime": str(int(datetime.now(UTC).timestamp()) + 1)}
     cutoff = since.timestamp()
@@ -106,26 +103,6 @@ def fetch_events(
             params = {"continuationToken": str(token_next)}
 
 
-def _exposures(layout: EscLayout, platform: Platform) -> dict[str, set[str]]:
-    """Environment path (project/name) → the credential keys opening it reveals."""
-    every = set(platform.credential_keys)
-    exposed = {_path(layout.credentials): every, _path(layout.projection): every}
-    for env, definition in layout.derived(platform).items():
-        values = definition.get("values") or {}
-        if "environmentVariables" in values:
-            exposed[_path(env)] = set(values["environmentVariables"])
-    groups = platform.secrets.groups if platform.secrets else {}
-    for server, env in layout.mcp.items():
-        spec = next((m for m in platform.mcp if m.name == server), None)
-        if spec is not None:
-            exposed[_path(env)] = {k for g in spec.secret_groups for k in groups[g].keys}
-    return exposed
-
-
-def _path(env: EnvironmentRef) -> str:
-    return f"{env.project}/{env.name}"
-
-
 def audit_report(
     platform: Platform,
     layout: EscLayout,
@@ -133,7 +110,7 @@ def audit_report(
     events: Iterator[Mapping[str, Any]],
     since: datetime,
 ) -> AuditReport:
-    exposures = _exposures(layout, platform)
+    exposures = layout.exposed_keys(platform)
     access: list[AccessEvent] = []
     reads: dict[str, list[tuple[int, str]]] = {}
     for event in events:

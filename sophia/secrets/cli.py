@@ -233,16 +233,14 @@ def status_command(
 ) -> None:
     """Each credential's age against maxAgeDays (never a value). Exit 1 if one is overdue."""
     from components.esc import EscError
-    from components.esc.definition import load
 
-    from ..secrets.ages import credential_ages
+    from ..secrets.ages import read_credential_ages
     from ..secrets.layout import esc_layout
 
     platform = _platform(spec, stack)
     where = esc_layout(platform).credentials
     try:
-        definition = load(_gateway(api_url).read(where).yaml, str(where))
-        ages = credential_ages(platform, definition, datetime.now(UTC), str(where))
+        ages = read_credential_ages(_gateway(api_url), platform, datetime.now(UTC))
     except EscError as problem:
         fail(f"sophia secrets status: {problem}")
     if as_json:
@@ -289,9 +287,8 @@ def audit_command(
 
     Exit 1 if a credential is overdue, missing or unread in the window."""
     from components.esc import EscError
-    from components.esc.definition import load
 
-    from ..secrets.ages import credential_ages
+    from ..secrets.ages import read_credential_ages
     from ..secrets.audit import audit_report, fetch_events, window_start
     from ..secrets.layout import esc_layout
 
@@ -299,9 +296,7 @@ def audit_command(
     layout = esc_layout(platform)
     since = window_start(days)
     try:
-        where = str(layout.credentials)
-        definition = load(_gateway(api_url).read(layout.credentials).yaml, where)
-        ages = credential_ages(platform, definition, datetime.now(UTC), where)
+        ages = read_credential_ages(_gateway(api_url), platform, datetime.now(UTC))
         events = fetch_events(layout.credentials.organization, since, api_url)
         report = audit_report(platform, layout, ages, events, since)
     except EscError as problem:

@@ -46,6 +46,25 @@ class EscLayout:
             found[env] = self._mcp_definition(platform, server)
         return found
 
+    def exposed_keys(self, platform: Platform) -> dict[str, set[str]]:
+        """Environment path (project/name) → the credentials opening it hands over: every one
+        for the credentials environment, else its `environmentVariables` with those of what it
+        imports (what `esc run` gives a process)."""
+        derived = {self._path(env): d for env, d in self.derived(platform).items()}
+        found: dict[str, set[str]] = {self._path(self.credentials): set(platform.credential_keys)}
+
+        def keys_of(path: str) -> set[str]:
+            if path not in found:
+                definition = derived[path]
+                own = set((definition.get("values") or {}).get("environmentVariables") or {})
+                imported = [keys_of(p) for p in definition.get("imports") or [] if p in derived]
+                found[path] = own.union(*imported)
+            return found[path]
+
+        for path in derived:
+            keys_of(path)
+        return found
+
     def _mcp_definition(self, platform: Platform, server: str) -> dict[str, Any]:
         if server == SOPHIA_SERVER:
             group = _group_of_key(platform, DEPLOY_TOKEN)
