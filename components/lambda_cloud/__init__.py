@@ -1,13 +1,7 @@
 """Lambda Cloud: the API client, its errors, and the dynamic resources built on it."""
 
-from .client import (
-    DEFAULT_BASE_URL,
-    ApiKey,
-    LambdaCloudClient,
-    LambdaConfigError,
-    LambdaConnectionError,
-    RetryPolicy,
-)
+from ..rest import ApiKey, RetryPolicy
+from .client import DEFAULT_BASE_URL, LambdaCloudClient, LambdaConfigError, LambdaConnectionError
 from .errors import (
     InsufficientCapacityError,
     InvalidApiKeyError,

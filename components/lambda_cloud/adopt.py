@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from .client import LambdaConnectionError
-from .errors import AmbiguousCreateError, LambdaApiError
+from .. import rest
+from .errors import AmbiguousCreateError
 from .launch import is_ambiguous
 
 T = TypeVar("T")
@@ -22,23 +22,12 @@ def create_once(
     what: str, find: Callable[[], T | None], create: Callable[[], T], attempts: int = 3
 ) -> T:
     """The object `find` returns, or the one `create` makes — exactly one either way."""
-    last: BaseException | None = None
-    for _ in range(attempts):
-        found = find()
-        if found is not None:
-            return found
-        try:
-            return create()
-        except (LambdaApiError, LambdaConnectionError) as exc:
-            if not is_ambiguous(exc):
-                raise
-            last = exc
-    found = find()
-    if found is not None:
-        return found
-    raise AmbiguousCreateError(
-        0,
-        "sophia/ambiguous-create",
-        f"creating {what}: {attempts} attempt(s) had no clear answer ({last})",
-        "run `pulumi up` again: an object of that name is adopted, never made twice",
-    )
+    try:
+        return rest.create_once(what, find, create, is_ambiguous=is_ambiguous, attempts=attempts)
+    except rest.AmbiguousCreateError as exc:
+        raise AmbiguousCreateError(
+            0,
+            "sophia/ambiguous-create",
+            f"creating {what}: no clear answer",
+            str(exc).split("; ", 1)[-1],
+        ) from exc

@@ -10,19 +10,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Generator, Iterable, Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, NoReturn, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
+from ..rest import ApiKey, RetryPolicy, retrying
 from .errors import (
     MalformedResponseError,
     RateLimitedError,
@@ -45,26 +38,6 @@ T = TypeVar("T")
 log = logging.getLogger("sophia.lambda_cloud")
 
 
-class ApiKey:
-    """Holds the key so that no repr, str, log line or pickle can show it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "ApiKey('****')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a Lambda Cloud API key is never pickled; pass it as a secret input")
-
-
 class LambdaConfigError(Exception):
     """The client cannot be set up (no API key)."""
 
@@ -75,14 +48,6 @@ class LambdaConnectionError(Exception):
     def __init__(self, method: str, path: str, cause: httpx.TransportError) -> None:
         self.sent = not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout)
         super().__init__(f"Lambda Cloud API unreachable: {method} {path}: {type(cause).__name__}")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6
-    initial_seconds: float = 2.0
-    max_seconds: float = 60.0
-    jitter_seconds: float = 1.0
 
 
 class _BearerAuth(httpx.Auth):
@@ -99,11 +64,6 @@ def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, RateLimitedError | ServerError | MalformedResponseError):
         return True
     return isinstance(exc, LambdaConnectionError)
-
-
-def _log_retry(state: RetryCallState) -> None:
-    outcome = state.outcome.exception() if state.outcome else None
-    log.warning("Lambda Cloud API: retrying after %s (attempt %d)", outcome, state.attempt_number)
 
 
 class LambdaCloudClient:
@@ -168,28 +128,7 @@ class LambdaCloudClient:
         """An idempotent request: retried on 429 (after Retry-After), 5xx, an unreadable answer
         (`read` names and builds what its `data` must hold) or a connection failure, with
         exponential backoff and jitter."""
-        backoff = wait_exponential_jitter(
-            multiplier=self.retry.initial_seconds,
-            max=self.retry.max_seconds,
-            jitter=self.retry.jitter_seconds,
-        )
-
-        def wait(state: RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            asked = error.retry_after if isinstance(error, RateLimitedError) else None
-            computed = float(backoff(state))
-            if asked is None:
-                return computed
-            return min(max(asked, computed), self.retry.max_seconds)
-
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=wait,
-            retry=retry_if_exception(_retryable),
-            before_sleep=_log_retry,
-            reraise=True,
-        )
-        for attempt in retrying:
+        for attempt in retrying(self.retry, _retryable, log):
             with attempt:
                 data = self.send_once(method, path, body)
                 if read is None:

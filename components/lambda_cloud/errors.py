@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
+
+from ..rest import retry_after_seconds
+
+__all__ = ["retry_after_seconds"]  # re-exported: the client reads Retry-After through here
 
 
 class LambdaApiError(Exception):
@@ -97,23 +99,6 @@ _BY_CODE: dict[str, type[LambdaApiError]] = {
     "instance-operations/launch/insufficient-capacity": InsufficientCapacityError,
     "global/quota-exceeded": QuotaExceededError,
 }
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """`Retry-After` in seconds (it is a number of seconds or an HTTP date); None if unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def error_from_response(status: int, body: Any) -> LambdaApiError:

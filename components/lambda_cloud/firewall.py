@@ -13,8 +13,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
+from ..rest import RetryPolicy
 from .adopt import create_once
-from .client import RetryPolicy, client_for
+from .client import client_for
 from .errors import NotFoundError
 from .models import FirewallRule, FirewallRuleset
 

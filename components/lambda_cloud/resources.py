@@ -24,8 +24,9 @@ from pulumi.dynamic import (
 )
 
 from ..catalog import load_catalog
+from ..rest import RetryPolicy
 from .adopt import create_once
-from .client import LambdaCloudClient, RetryPolicy, client_for
+from .client import LambdaCloudClient, client_for
 from .errors import InsufficientCapacityError, NotFoundError
 from .launch import UNHEALTHY, Launcher, LaunchPolicy, LaunchRequest
 from .models import Instance, SshKey

@@ -12,8 +12,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider
 
+from ..rest import RetryPolicy
 from .adopt import create_once
-from .client import RetryPolicy, client_for
+from .client import client_for
 from .errors import NotFoundError
 from .models import FileSystem
 
