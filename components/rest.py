@@ -146,6 +146,10 @@ class ApiConnectionError(Exception):
         super().__init__(f"{service} API unreachable: {method} {path}: {type(cause).__name__}")
 
 
+class DeletionProtectedError(Exception):
+    """The object has deletion protection on: it is kept."""
+
+
 class AmbiguousCreateError(Exception):
     """A create whose outcome stayed unknown after every attempt."""
 
@@ -237,7 +241,7 @@ class JsonApiClient:
         """The API's error code and message from an error body (tolerating any shape)."""
         return f"http/{status}", "no error message in the response"
 
-    def error_class(self, status: int, code: str) -> type[ApiError]:
+    def error_class(self, status: int, code: str, message: str) -> type[ApiError]:
         if status == 404:
             return NotFoundError
         if status == 409:
@@ -282,7 +286,7 @@ class JsonApiClient:
             payload = None
         if response.status_code >= 400:
             code, message = self.error_code(response.status_code, payload)
-            cls = self.error_class(response.status_code, code)
+            cls = self.error_class(response.status_code, code, message)
             error = cls(self.service, response.status_code, code, message)
             if isinstance(error, RateLimitedError):
                 error.retry_after = retry_after_seconds(response.headers.get("Retry-After"))

@@ -116,6 +116,7 @@ class EscSecretBundle(pulumi.ComponentResource):
             checksum_key = StackSecretKey(
                 f"{name}-checksum-key", opts=pulumi.ResourceOptions(parent=self)
             ).value
+        self._checksum_key = checksum_key
         token_secret = self._token_secret(args) if args.delivery else None
         for group, keys in args.groups.items():
             secret_name = kubernetes_secret_name(args.secret_name_prefix, group)
@@ -126,15 +127,35 @@ class EscSecretBundle(pulumi.ComponentResource):
                 )
             else:
                 self._static_secret(args, group, secret_name, values)
-            # Keyed: reveals nothing without the stack's key, so it may stay readable in diffs.
-            digest = pulumi.Output.all(checksum_key, pulumi.Output.all(**values)).apply(
-                lambda kv: keyed_digest(kv[0], list(kv[1].items()))
-            )
-            self.checksums[group] = pulumi.Output.unsecret(digest)
+            self.checksums[group] = self._checksum(values)
         self.environment: EscEnvironment | None = None
         if args.esc is not None:
             self._projection(name, args, args.esc)
         self.register_outputs({"secretNames": self.secret_names, "checksums": self.checksums})
+
+    def _checksum(self, values: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[str]:
+        """Keyed: reveals nothing without the stack's key, so it may stay readable in diffs."""
+        digest = pulumi.Output.all(self._checksum_key, pulumi.Output.all(**values)).apply(
+            lambda kv: keyed_digest(kv[0], list(kv[1].items()))
+        )
+        return pulumi.Output.unsecret(digest)
+
+    def connection_secret(
+        self, consumer: str, values: Mapping[str, pulumi.Input[str]]
+    ) -> tuple[pulumi.Output[str], str]:
+        """A Secret of one service's own connection details (its data-service user, index
+        hosts, …). Returns its name and the checksum entry (`checksum_of`) that rolls the
+        service's pods when the details change, as a credential group's does."""
+        entry = f"connections:{consumer}"
+        sealed = {key: pulumi.Output.secret(value) for key, value in values.items()}
+        secret = self._secret(
+            f"{self._name}-{consumer}-connections",
+            f"{self._prefix}-{consumer}-connections",
+            sealed,
+            labels={"sophia.ai/connections-of": consumer},
+        )
+        self.checksums[entry] = self._checksum(sealed)
+        return secret.metadata.name, entry
 
     def _static_secret(
         self,

@@ -46,6 +46,7 @@ from components.microservice import HOST_NODE_LABEL
 from components.secret_bundle import ExternalSecretsDelivery
 
 from .costs import CostEstimate, estimate_costs
+from .data_services import DataServicesStack, build_data_services
 from .secrets.layout import esc_layout
 from .spec import LoadedSpec
 from .spec.model import ExistingCluster, K3sCluster, Platform, Service
@@ -76,6 +77,7 @@ class PlatformStack:
     provider: k8s.Provider
     namespace: k8s.core.v1.Namespace
     bundle: EscSecretBundle | None
+    data: DataServicesStack
     services: dict[str, SophiaMicroservice]
     outputs: dict[str, Any]
 
@@ -116,14 +118,25 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
     namespace_name: pulumi.Output[str] = namespace.metadata.name
     bundle = _secret_bundle(platform, config, namespace_name, labels, provider)
     claims = _file_system_claims(platform, namespace_name, labels, provider)
+    data = build_data_services(platform, lambda key: _credential(config, key))
 
     services: dict[str, SophiaMicroservice] = {}
     endpoints: dict[str, pulumi.Output[str]] = {}
     for service in platform.services:
+        connections = data.connections.get(service.name)
+        args = _microservice_args(
+            service,
+            spec.path.parent,
+            namespace_name,
+            bundle,
+            labels,
+            claims,
+            bundle.connection_secret(service.name, connections)
+            if bundle is not None and connections
+            else None,
+        )
         component = SophiaMicroservice(
-            service.name,
-            _microservice_args(service, spec.path.parent, namespace_name, bundle, labels, claims),
-            opts=pulumi.ResourceOptions(providers=[provider]),
+            service.name, args, opts=pulumi.ResourceOptions(providers=[provider])
         )
         services[service.name] = component
         port = f":{service.ports[0].port}" if service.ports else ""
@@ -140,7 +153,7 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
     if server is not None and server.kubeconfig is not None:
         outputs["kubeconfig"] = server.kubeconfig  # a secret output
     return PlatformStack(
-        hosts, file_systems, firewall, provider, namespace, bundle, services, outputs
+        hosts, file_systems, firewall, provider, namespace, bundle, data, services, outputs
     )
 
 
@@ -164,6 +177,16 @@ def _require(config: ConfigLookup, key: str, hint: str) -> pulumi.Input[str]:
     if value is None:
         raise MissingConfigError(f"stack config '{key}' is not set: {hint}")
     return value
+
+
+def _credential(config: ConfigLookup, key: str) -> pulumi.Input[str]:
+    """A credential's (secret) value from stack config, where the ESC environment puts it."""
+    return _require(
+        config,
+        credential_config_key(key),
+        "import the stack's ESC environment (`environment:` in the stack file) or "
+        f"`pulumi config set --secret {credential_config_key(key)}`",
+    )
 
 
 def _firewall(
@@ -347,13 +370,20 @@ def _microservice_args(
     bundle: EscSecretBundle | None,
     labels: dict[str, str],
     claims: dict[str, NodeDirectoryClaim],
+    connections: tuple[pulumi.Output[str], str] | None = None,
 ) -> MicroserviceArgs:
+    """`connections`: the Secret of the service's data-service connection details and its
+    checksum entry in the bundle."""
     groups = list(service.secrets.groups)
     secret_env = []
+    secret_env_from = [bundle.secret_names[g] for g in groups] if bundle else []
     checksum = None
-    if bundle is not None and (groups or service.secrets.keys):
+    if bundle is not None and (groups or service.secrets.keys or connections):
         secret_env = [bundle.key_ref(key) for key in service.secrets.keys]
         used = {*groups, *(bundle.group_of(key) for key in service.secrets.keys)}
+        if connections is not None:
+            secret_env_from.append(connections[0])
+            used.add(connections[1])
         checksum = bundle.checksum_of(used)
     r = service.resources
     return MicroserviceArgs(
@@ -364,7 +394,7 @@ def _microservice_args(
         command=service.command,
         args=service.args,
         env=dict(service.env),
-        secret_env_from=[bundle.secret_names[g] for g in groups] if bundle else [],
+        secret_env_from=secret_env_from,
         secret_env=secret_env,
         secrets_checksum=checksum,
         resources=ComputeResources(

@@ -249,7 +249,7 @@ def stack_init(
     backend where the Pulumi CLI is installed."""
     import re
 
-    from .spec.model import DNS_LABEL
+    from .spec.base import DNS_LABEL
     from .spec_edit import add_stack
     from .stack_files import stack_file_text
 
@@ -459,6 +459,51 @@ def scale(
     (out if outcome.applied else err).print(outcome.message, markup=False)
     for problem in outcome.problems:
         err.print(f"  {problem}", markup=False)
+    raise typer.Exit(0 if outcome.applied else 1)
+
+
+@app.command("add-index")
+def add_index(
+    name: Annotated[str, typer.Argument(help="Pinecone index name (lower case, digits, '-').")],
+    owner: Annotated[str, typer.Option("--owner", help="Service that owns and uses it.")],
+    dimension: Annotated[
+        int, typer.Option("--dimension", min=1, max=20_000, help="Vector dimension.")
+    ],
+    metric: Annotated[str, typer.Option("--metric", help="cosine, euclidean or dotproduct.")] = (
+        "cosine"
+    ),
+    region: Annotated[str, typer.Option("--region", help="Serverless region (aws).")] = (
+        "us-east-1"
+    ),
+    description: Annotated[str, typer.Option("--description", help="What it is for.")] = "",
+    reads: Annotated[float, typer.Option("--reads", min=0, help="Read units per month.")] = 0,
+    writes: Annotated[float, typer.Option("--writes", min=0, help="Write units per month.")] = 0,
+    storage_gb: Annotated[float, typer.Option("--storage-gb", min=0, help="GB stored.")] = 1,
+    spec: Annotated[Path, typer.Option("--spec", help="Spec file.")] = DEFAULT_SPEC,
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Stack to preview.")] = None,
+) -> None:
+    """Add a serverless Pinecone index (deletion protection on) for a service, only if every
+    stack stays valid and within policy; prints the cost change."""
+    from .spec_edit import NewIndex, add_pinecone_index
+
+    before = load_or_exit(spec, stack)
+    index = NewIndex(
+        name, owner, dimension, metric, "aws", region, description, reads, writes, storage_gb
+    )
+    outcome = add_pinecone_index(spec, index, stack)
+    (out if outcome.applied else err).print(outcome.message, markup=False)
+    for problem in outcome.problems:
+        err.print(f"  {problem}", markup=False)
+    if outcome.applied and outcome.preview is not None:
+        from .costs import estimate_costs
+
+        was = estimate_costs(before.platform).monthly_usd
+        now = outcome.preview.costs.monthly_usd
+        out.print(
+            f"estimated {now:,.2f} USD/month ({now - was:+,.2f}) of "
+            f"{outcome.preview.costs.budget_usd:,.2f}; deploy with `sophia up`",
+            markup=False,
+        )
     raise typer.Exit(0 if outcome.applied else 1)
 
 

@@ -1,8 +1,13 @@
-"""Monthly cost of a platform from the instance catalog (what Lambda bills: hosts by the hour)."""
+"""Monthly cost of a platform: hosts from the instance catalog (what Lambda bills by the hour),
+data services from the pack's pricing (`sophia_guardrails.pricing`, the formula the
+`monthly-budget` policy applies, so the estimate and the verdict agree)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sophia_guardrails import pricing
+from sophia_guardrails.pricing import PricedItem
 
 from components.catalog import Catalog, load_catalog
 
@@ -26,10 +31,13 @@ class CostEstimate:
     hours_per_month: float
     budget_usd: float
     catalog_date: str
+    data: tuple[PricedItem, ...] = ()
+    """Snowflake warehouses and Pinecone indexes, each with its assumptions."""
 
     @property
     def monthly_usd(self) -> float:
-        return round(sum(h.monthly_usd for h in self.hosts), 2)
+        hosts = sum(h.monthly_usd for h in self.hosts)
+        return round(hosts + sum(d.monthly_usd for d in self.data), 2)
 
     @property
     def within_budget(self) -> bool:
@@ -54,7 +62,48 @@ def estimate_costs(platform: Platform, catalog: Catalog | None = None) -> CostEs
                 entry.monthly_usd(hours),
             )
         )
-    return CostEstimate(tuple(hosts), hours, platform.budget.monthly_usd, catalog.taken_at)
+    return CostEstimate(
+        tuple(hosts),
+        hours,
+        platform.budget.monthly_usd,
+        catalog.taken_at,
+        data_service_costs(platform),
+    )
+
+
+def data_service_costs(platform: Platform) -> tuple[PricedItem, ...]:
+    hours = platform.budget.hours_per_month
+    data = platform.data_services
+    items: list[PricedItem] = []
+    if data.snowflake is not None:
+        for w in data.snowflake.warehouses:
+            items.append(
+                pricing.snowflake_warehouse(
+                    w.name,
+                    w.size,
+                    w.max_clusters,
+                    w.auto_suspend_seconds,
+                    w.active_hours_per_day,
+                    data.snowflake.usd_per_credit,
+                    hours,
+                )
+            )
+    for index in data.pinecone.indexes if data.pinecone else []:
+        if index.pod is not None:
+            items.append(
+                pricing.pinecone_pod_index(index.name, index.pod.type, index.pod.replicas, hours)
+            )
+        else:
+            usage = index.usage
+            items.append(
+                pricing.pinecone_serverless_index(
+                    index.name,
+                    usage.read_units_per_month,
+                    usage.write_units_per_month,
+                    usage.storage_gb,
+                )
+            )
+    return tuple(items)
 
 
 def service_costs(platform: Platform, estimate: CostEstimate) -> dict[str, float]:

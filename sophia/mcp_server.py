@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -28,6 +28,7 @@ from .costs import estimate_costs, service_costs
 from .loops import close_event_loop
 from .offline.analyzer import PolicyPackError, PolicyPackProcess
 from .spec import InvalidSpecError, LoadedSpec, load_spec, schema_text
+from .spec.data_services import PINECONE_INDEX
 from .spec_edit import EditOutcome
 
 T = TypeVar("T")
@@ -80,7 +81,8 @@ def deploy_token(spec_path: Path, stack: str) -> str:
 INSTRUCTIONS = (
     "Operate the Sophia AI platform described in sophia.yaml: validate, "
     "preview (offline, with the sophia-guardrails policies), plan capacity and cost, list "
-    "the catalog and the services, scale, add/resize/remove hosts, set budgets, change "
+    "the catalog and the services, scale, add/resize/remove hosts, add Pinecone indexes, "
+    "set budgets, change "
     "images, audit credential ages, read stack outputs, refresh and deploy. Edits are "
     "refused, the file left untouched, when any stack would be invalid or fail a mandatory "
     "policy. Deploy takes the token of a passing preview of the same spec and stack."
@@ -201,6 +203,10 @@ class SophiaTools:
                 for h in costs.hosts
             },
             "services": service_costs(platform, costs),
+            "dataServices": {
+                d.item: {"monthlyCost": d.monthly_usd, "assumptions": d.assumptions}
+                for d in costs.data
+            },
             "catalogDate": costs.catalog_date,
         }
 
@@ -311,6 +317,47 @@ class SophiaTools:
             lambda: add(self.spec_path, name, instance_type, region, self.chosen_stack())
         )
 
+    def add_pinecone_index(
+        self,
+        name: Annotated[
+            str,
+            Field(
+                pattern=PINECONE_INDEX,
+                description="Index name: 1-45 lower-case letters, digits and '-'.",
+            ),
+        ],
+        owner: ServiceName,
+        dimension: Annotated[
+            int, Field(ge=1, le=20_000, description="Vector dimension (the embedding model's).")
+        ],
+        metric: Literal["cosine", "euclidean", "dotproduct"] = "cosine",
+        description: Annotated[str, Field(max_length=200)] = "",
+        cloud: Literal["aws", "gcp", "azure"] = "aws",
+        region: Annotated[str, Field(pattern=r"^[a-z0-9-]{2,40}$")] = "us-east-1",
+        read_units_per_month: Annotated[float, Field(ge=0, le=1e12)] = 0,
+        write_units_per_month: Annotated[float, Field(ge=0, le=1e12)] = 0,
+        storage_gb: Annotated[float, Field(ge=0, le=1e6)] = 1,
+    ) -> dict[str, Any]:
+        """Add a serverless Pinecone index (deletion protection on) owned and used by a
+        service, which receives its host; answers the monthly cost delta and the verdict.
+        Deploy it with `preview` then `deploy`."""
+        from .spec_edit import NewIndex
+        from .spec_edit import add_pinecone_index as add
+
+        index = NewIndex(
+            name,
+            owner,
+            dimension,
+            metric,
+            cloud,
+            region,
+            description,
+            read_units_per_month,
+            write_units_per_month,
+            storage_gb,
+        )
+        return self.edited(lambda: add(self.spec_path, index, self.chosen_stack()))
+
     def resize_host(self, name: HostName, instance_type: InstanceTypeName) -> dict[str, Any]:
         """Change a host's instance type (the instance is replaced at deploy), with the cost
         delta."""
@@ -402,6 +449,7 @@ TOOLS: tuple[tuple[str, str, ToolAnnotations], ...] = (
     ("add_host", "Add a host", EDITS_SPEC),
     ("resize_host", "Resize a host", EDITS_SPEC),
     ("remove_host", "Remove a host", REMOVES_FROM_SPEC),
+    ("add_pinecone_index", "Add a Pinecone index", EDITS_SPEC),
     ("set_budget", "Set the monthly budget", EDITS_SPEC),
     ("set_image", "Set a service's image", EDITS_SPEC),
     ("secrets_status", "Credential ages", READS_CLOUD),

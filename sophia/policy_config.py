@@ -14,6 +14,9 @@ from typing import Any
 
 from .spec.model import Platform
 
+PRODUCTION_ENVIRONMENTS = ("production", "prod")
+"""`metadata.environment` values whose data must be protected from deletion."""
+
 
 def policy_config(platform: Platform, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The `--policy-pack-config` document for a stack's (override-applied) platform."""
@@ -22,9 +25,17 @@ def policy_config(platform: Platform, overrides: Mapping[str, Any] | None = None
         "monthly-budget": {
             "monthlyBudgetUsd": budget.monthly_usd,
             "hoursPerMonth": budget.hours_per_month,
-        }
+            **_data_usage(platform),
+        },
+        "data-deletion-protection": {
+            "required": platform.metadata.environment in PRODUCTION_ENVIRONMENTS
+        },
     }
     guardrails = platform.policies
+    if guardrails.allowed_warehouse_sizes is not None:
+        config["snowflake-warehouse-size"] = {
+            "allowedSizes": list(guardrails.allowed_warehouse_sizes)
+        }
     allowlist: dict[str, Any] = {}
     if guardrails.allowed_instance_types is not None:
         allowlist["allowedInstanceTypes"] = list(guardrails.allowed_instance_types)
@@ -42,6 +53,28 @@ def policy_config(platform: Platform, overrides: Mapping[str, Any] | None = None
     for name, value in (overrides or {}).items():
         result[name] = _merge_entry(result.get(name), value)
     return result
+
+
+def _data_usage(platform: Platform) -> dict[str, Any]:
+    """What the budget policy cannot read from resources: the spec's usage assumptions."""
+    data = platform.data_services
+    usage: dict[str, Any] = {}
+    if data.snowflake is not None:
+        usage["snowflakeUsdPerCredit"] = data.snowflake.usd_per_credit
+        usage["warehouseActiveHoursPerDay"] = {
+            w.name: w.active_hours_per_day for w in data.snowflake.warehouses
+        }
+    if data.pinecone is not None:
+        usage["pineconeUsage"] = {
+            i.name: {
+                "readUnitsPerMonth": i.usage.read_units_per_month,
+                "writeUnitsPerMonth": i.usage.write_units_per_month,
+                "storageGb": i.usage.storage_gb,
+            }
+            for i in data.pinecone.indexes
+            if i.pod is None
+        }
+    return usage
 
 
 def _merge_entry(base: Any, override: Any) -> Any:

@@ -296,3 +296,70 @@ def set_budget(path: Path, monthly_usd: float, stack: str | None = None) -> Edit
             tree["budget"]["monthlyUsd"] = monthly_usd
 
     return edit_spec(path, mutate, lambda: f"{where}.monthlyUsd → {monthly_usd:g}", stack)
+
+
+@dataclass(frozen=True)
+class NewIndex:
+    """A Pinecone index to add (serverless), and the service that owns and uses it."""
+
+    name: str
+    owner: str
+    dimension: int
+    metric: str = "cosine"
+    cloud: str = "aws"
+    region: str = "us-east-1"
+    description: str = ""
+    read_units_per_month: float = 0
+    write_units_per_month: float = 0
+    storage_gb: float = 1
+
+
+def _number(value: float) -> float | int:
+    """2000000 rather than 2000000.0 in the file."""
+    return int(value) if float(value).is_integer() else value
+
+
+def add_pinecone_index(path: Path, index: NewIndex, stack: str | None = None) -> EditOutcome:
+    """A serverless Pinecone index owned by a service, which also gets its host (deletion
+    protection on). The spec must already sign in to Pinecone (`dataServices.pinecone`)."""
+
+    def mutate(tree: Any) -> None:
+        pinecone = (tree.get("dataServices") or {}).get("pinecone")
+        if pinecone is None:
+            raise EditError(
+                "the spec has no dataServices.pinecone section (which credential group holds "
+                "PINECONE_API_KEY is for a person to say)"
+            )
+        if "indexes" not in pinecone:
+            pinecone["indexes"] = []
+        if any(i.get("name") == index.name for i in pinecone["indexes"]):
+            raise EditError(f"the spec already has a Pinecone index '{index.name}'")
+        owner = service_node(tree, index.owner)
+        node = CommentedMap()
+        node["name"] = index.name
+        node["owner"] = index.owner
+        if index.description:
+            node["description"] = index.description
+        node["dimension"] = index.dimension
+        node["metric"] = index.metric
+        node["serverless"] = CommentedMap(cloud=index.cloud, region=index.region)
+        node["serverless"].fa.set_flow_style()
+        node["deletionProtection"] = True
+        usage = CommentedMap(
+            readUnitsPerMonth=_number(index.read_units_per_month),
+            writeUnitsPerMonth=_number(index.write_units_per_month),
+            storageGb=_number(index.storage_gb),
+        )
+        usage.fa.set_flow_style()
+        node["usage"] = usage
+        pinecone["indexes"].append(node)
+        uses = owner.setdefault("dataServices", CommentedMap())
+        uses.setdefault("pinecone", []).append(index.name)
+
+    return edit_spec(
+        path,
+        mutate,
+        f"Pinecone index {index.name} ({index.dimension}-d, {index.metric}) added for "
+        f"{index.owner}",
+        stack,
+    )

@@ -124,6 +124,13 @@ def render_summary(spec: LoadedSpec) -> Group:
     if p.hosts:
         parts.append(_hosts_table(p))
     parts.append(_services_table(p))
+    if costs.data:
+        data = Table(title="Data services", title_justify="left")
+        for column in ("item", "assumptions", "USD/month"):
+            data.add_column(column, justify="right" if column == "USD/month" else "left")
+        for item in costs.data:
+            data.add_row(item.item, item.assumptions, f"{item.monthly_usd:,.2f}")
+        parts.append(data)
     secrets = _secrets_table(p)
     if secrets is not None:
         parts.append(secrets)

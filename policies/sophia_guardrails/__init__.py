@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy, PolicyPack
 
-from . import cost, credentials, gpu, hygiene, readable, server
+from . import cost, credentials, data, gpu, hygiene, readable, server
 
 PACK_NAME = "sophia-guardrails"
 POLICIES: list[Policy] = [
@@ -13,6 +13,7 @@ POLICIES: list[Policy] = [
     *cost.POLICIES,
     *credentials.POLICIES,
     *hygiene.POLICIES,
+    *data.POLICIES,
 ]
 
 
@@ -24,5 +25,6 @@ def build_pack() -> PolicyPack:
         policies=POLICIES,
         enforcement_level=EnforcementLevel.ADVISORY,
         description="GPU placement and capacity, instance allow-list, monthly budget, "
-        "no plaintext credentials, pinned images, resource limits.",
+        "no plaintext credentials, pinned images, resource limits, data services sized, "
+        "protected and owned.",
     )

@@ -243,6 +243,7 @@ class PolicyPackProcess:
                 urn=resource.urn,
                 name=resource.name,
                 provider=_provider_request(resource),
+                options=_options(resource),
             )
         )
         # As the engine does: a violation without a URN is the analyzed resource's.
@@ -259,6 +260,7 @@ class PolicyPackProcess:
                     parent=r.parent,
                     dependencies=list(r.dependencies),
                     provider=_provider_request(r),
+                    options=_options(r),
                 )
                 for r in resources
             ]
@@ -266,6 +268,11 @@ class PolicyPackProcess:
         # A stack policy's violation without a URN is reported on the stack, as the engine does.
         diagnostics = self.stub.AnalyzeStack(request).diagnostics
         return [Diagnostic.from_proto(d, self._stack_urn) for d in diagnostics]
+
+
+def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    """The options the engine reports with a resource (those a policy here reads)."""
+    return analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect)
 
 
 def _provider_request(resource: RecordedResource) -> analyzer_pb2.AnalyzerProviderResource | None:

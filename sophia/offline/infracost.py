@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sophia_guardrails.capacity import Placement
+from sophia_guardrails.pricing import PricedItem
 
 from ..costs import CostEstimate, HostCost
 from .analyzer import Diagnostic
@@ -72,6 +73,45 @@ def _host_resource(
     }
 
 
+def _data_resource(
+    item: PricedItem, hours: float, resources: Iterable[RecordedResource], plan: Plan | None
+) -> dict[str, Any]:
+    """A data service priced by the month, its assumptions as the cost component's name."""
+    urn = next(
+        (
+            r.urn
+            for r in resources
+            if r.type == item.resource_type and r.properties.get("name") == item.name
+        ),
+        "",
+    )
+    metadata: dict[str, Any] = {"urn": urn, "assumptions": item.assumptions}
+    change = _change_of(plan, urn)
+    if change is not None:
+        metadata.update(_change_metadata(change))
+    hourly = Decimal(str(item.monthly_usd)) / Decimal(str(hours))
+    return {
+        "name": f"{item.resource_type}.{item.name}",
+        "resourceType": item.resource_type,
+        "metadata": metadata,
+        "hourlyCost": amount(hourly),
+        "monthlyCost": amount(item.monthly_usd),
+        "costComponents": [
+            {
+                "name": item.assumptions,
+                "unit": "months",
+                "hourlyQuantity": None,
+                "monthlyQuantity": "1",
+                "price": amount(item.monthly_usd),
+                "hourlyCost": amount(hourly),
+                "monthlyCost": amount(item.monthly_usd),
+                "priceNotFound": False,
+            }
+        ],
+        "subresources": [],
+    }
+
+
 def _change_of(plan: Plan | None, urn: str) -> Change | None:
     if plan is None:
         return None
@@ -111,8 +151,9 @@ def _breakdown(
                 "gpus": node.free.gpus,
                 "pods": len(node.pods),
             }
+    priced += [_data_resource(d, costs.hours_per_month, resources, plan) for d in costs.data]
     priced_urns = {r["metadata"]["urn"] for r in priced}
-    hourly = sum((Decimal(str(h.usd_per_hour)) for h in costs.hosts), Decimal(0))
+    hourly = sum((Decimal(r["hourlyCost"]) for r in priced), Decimal(0))
     return {
         "resources": priced,
         "freeResources": [

@@ -257,6 +257,15 @@ def to_json(result: PreviewResult) -> dict[str, Any]:
             {"name": name, "monthlyCost": money(cost)}
             for name, cost in result.service_costs.items()
         ],
+        "dataServices": [
+            {
+                "type": item.resource_type,
+                "name": item.name,
+                "monthlyCost": money(item.monthly_usd),
+                "assumptions": item.assumptions,
+            }
+            for item in result.costs.data
+        ],
         "resources": [
             {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None}
             for r in result.resources

@@ -58,6 +58,8 @@ def _costs(result: PreviewResult) -> Table:
         )
     for name, share in result.service_costs.items():
         table.add_row(f"  service {name}", "share of its hosts", "", f"{share:,.2f}")
+    for item in c.data:
+        table.add_row(item.item, item.assumptions, "", f"{item.monthly_usd:,.2f}")
     style = "bold green" if c.within_budget else "bold red"
     table.add_row(
         Text("total", style="bold"),
@@ -234,6 +236,8 @@ def markdown(result: PreviewResult) -> str:
         lines.append(f"| host {h.host} | {h.instance_type} | {h.monthly_usd:,.2f} |")
     for name, share in result.service_costs.items():
         lines.append(f"| service {name} | share | {share:,.2f} |")
+    for item in c.data:
+        lines.append(f"| {item.item} | {item.assumptions} | {item.monthly_usd:,.2f} |")
     lines += ["", "</details>"]
     if result.base is not None and result.base.changes.changes:
         lines += [

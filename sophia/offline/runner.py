@@ -23,6 +23,8 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from pulumi.runtime.stack import run_pulumi_func
 
 from components.catalog import load_catalog
+from components.data_services.key_pair import KEY_PAIR_TYPE
+from components.data_services.pinecone import PINECONE_INDEX_TYPE
 from components.gpu_host import KUBECONFIG_PATH, NODE_TOKEN_PATH
 from components.lambda_cloud.firewall import FIREWALL_RULESET_TYPE
 from components.lambda_cloud.resources import INSTANCE_TYPE
@@ -62,6 +64,8 @@ class RecordedResource:
     """The registered inputs exactly as they went over the wire."""
     retain_on_delete: bool = False
     """`pulumi destroy` (or a replacement) leaves the cloud object in place."""
+    protect: bool = False
+    """The engine refuses to delete it (`ResourceOptions(protect=True)`)."""
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -109,6 +113,7 @@ class _RecordingMonitor(MockMonitor):
                     dependencies=tuple(request.dependencies),
                     struct=request.object,
                     retain_on_delete=bool(request.retainOnDelete),
+                    protect=bool(request.protect),
                 )
             )
         return response
@@ -129,6 +134,12 @@ class PreviewMocks(Mocks):
             outputs["value"] = f"{PLACEHOLDER_PREFIX}checksum-key"
         elif args.typ == FIREWALL_RULESET_TYPE:
             outputs["ruleset_id"] = f"planned-{args.name}"
+        elif args.typ == PINECONE_INDEX_TYPE:
+            outputs["host"] = f"{args.inputs.get('name')}.svc.planned.pinecone.io"
+            outputs["state"] = "Ready"
+        elif args.typ == KEY_PAIR_TYPE:
+            outputs["private_key_pem"] = f"{PLACEHOLDER_PREFIX}private-key"
+            outputs["public_key"] = f"{PLACEHOLDER_PREFIX}public-key"
         elif args.typ == "command:remote:Command":
             outputs["stdout"] = _planned_stdout(str(args.inputs.get("create", "")))
         return f"{args.name}-id", outputs

@@ -14,24 +14,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     WithJsonSchema,
 )
-from pydantic.alias_generators import to_camel
 
+from .base import DNS_LABEL, GROUP_NAME, DnsLabel, GroupName, SpecModel
+from .data_services import (
+    DATA_PATTERN_HINTS,
+    DataServices,
+    ServiceDataServices,
+    WarehouseSize,
+)
 from .quantities import MEMORY_UNITS
 
 API_VERSION = "sophia.ai/v1"
 KIND = "Platform"
 
 # Patterns, each with the sentence an error message uses when a value does not match.
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 PORT_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-GROUP_NAME = r"^[a-z][a-z0-9_]*$"
 CREDENTIAL_KEY = r"^[A-Z][A-Z0-9_]*$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CPU_QUANTITY = r"^([0-9]{1,9}m|[0-9]{1,6}(\.[0-9]{1,3})?)$"
@@ -76,10 +78,9 @@ PATTERN_HINTS: dict[str, str] = {
     HTTP_PATH: "must be an absolute HTTP path such as '/healthz'",
     FILE_SYSTEM_NAME: "must be a Lambda file system name: lowercase letters, digits and '-', "
     "starting with a letter, at most 60 characters (e.g. 'model-weights')",
+    **DATA_PATTERN_HINTS,
 }
 
-DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
-GroupName = Annotated[str, StringConstraints(pattern=GROUP_NAME, max_length=63)]
 CredentialKey = Annotated[str, StringConstraints(pattern=CREDENTIAL_KEY, max_length=128)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME, max_length=128)]
 LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY, max_length=253)]
@@ -164,19 +165,6 @@ EnvValue = Annotated[
 ]
 
 
-class SpecModel(BaseModel):
-    """Strict base: unknown keys are errors, YAML keys are camelCase, values are immutable."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        use_attribute_docstrings=True,
-        allow_inf_nan=False,  # .inf and .nan are YAML floats, but no budget or size
-    )
-
-
 # --- metadata and budget ---------------------------------------------------------------
 
 
@@ -204,6 +192,9 @@ class Guardrails(SpecModel):
     the pack's list, every single-GPU type in the catalog."""
     max_gpus_per_host: int | None = Field(None, ge=1, le=8)
     """Most GPUs one host may have (policy `gpu-instance-allowlist`); default 1."""
+    allowed_warehouse_sizes: list[WarehouseSize] | None = None
+    """Snowflake warehouse sizes a stack may run (policy `snowflake-warehouse-size`); default
+    XSMALL, SMALL and MEDIUM."""
     enforcement: dict[DnsLabel, Literal["advisory", "mandatory", "disabled"]] = Field(
         default_factory=dict
     )
@@ -543,6 +534,9 @@ class Service(SpecModel):
     image_pull_secret: PullSecret | None = None
     """Credentials for a private registry (a dockerconfigjson Secret made from two credentials
     of the bundle; values never in the spec)."""
+    data_services: ServiceDataServices = Field(default_factory=ServiceDataServices)
+    """Data services it uses (`dataServices`); it receives their connection details — its own
+    Snowflake user, index hosts, collection names — and nothing else."""
 
     @property
     def peak_replicas(self) -> int:
@@ -665,6 +659,8 @@ class Platform(SpecModel):
     """Kubernetes namespace for every service; default: `metadata.name`."""
     services: list[Service] = Field(default_factory=list)
     """Containerized services."""
+    data_services: DataServices = Field(default_factory=DataServices)
+    """Snowflake, Pinecone and Weaviate objects the platform owns (costed, guarded)."""
     mcp: list[McpServer] = Field(default_factory=list)
     """MCP servers for the team's IDE (`sophia mcp-config` writes `.cursor/mcp.json`)."""
     stacks: dict[DnsLabel, StackOverride] = Field(default_factory=dict)

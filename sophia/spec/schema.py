@@ -57,8 +57,11 @@ def platform_schema() -> dict[str, Any]:
 def _drop_field_titles(node: Any) -> None:
     """pydantic titles every field ('Monthlyusd'); editors show descriptions, so drop them."""
     if isinstance(node, dict):
-        for prop in node.get("properties", {}).values():
-            prop.pop("title", None)
+        properties = node.get("properties")
+        if isinstance(properties, dict) and node.get("type") == "object":
+            for prop in properties.values():
+                if isinstance(prop, dict):
+                    prop.pop("title", None)
         for child in node.values():
             _drop_field_titles(child)
     elif isinstance(node, list):

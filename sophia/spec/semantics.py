@@ -12,6 +12,7 @@ from pathlib import Path
 
 from components.catalog import Catalog, load_catalog
 
+from .data_semantics import data_service_errors, service_data_errors
 from .errors import SpecError, did_you_mean, quoted_list
 from .model import ExistingCluster, K3sCluster, Platform, Service, Volume
 from .quantities import cpu_cores, memory_bytes
@@ -74,8 +75,10 @@ class _Checker:
                     "`sophia catalog` lists them",
                 )
         yield from self.secret_groups()
+        yield from data_service_errors(self)
         for i, service in enumerate(self.p.services):
             yield from self.service(("services", i), service)
+            yield from service_data_errors(self, ("services", i), service)
         yield from self.stack_references()
         yield from self.unique(("mcp",), [m.name for m in self.p.mcp], "MCP server name")
         for i, server in enumerate(self.p.mcp):
@@ -102,9 +105,8 @@ class _Checker:
         for i, value in enumerate(values):
             if value in first:
                 line = self.doc.locate((*base, first[value])).line
-                yield self.err(
-                    (*base, i, field), f"duplicate {what} '{value}' (first used on line {line})"
-                )
+                at: FieldPath = (*base, i, field) if field else (*base, i)
+                yield self.err(at, f"duplicate {what} '{value}' (first used on line {line})")
             else:
                 first[value] = i
 

@@ -126,7 +126,9 @@ def test_summary_shows_hosts_services_gpus_and_secret_groups() -> None:
     for expected in (
         "sophia-ai (production)",
         "k3s on 1 host; 4 services; GPUs: 1 wanted at peak, 1 on hosts; 19 credentials in 4 groups",
-        "547.50 USD/month of a 1,000.00 USD budget",
+        "751.49 USD/month of a 1,000.00 USD budget",
+        "warehouse SOPHIA_ANALYTICS_WH",
+        "pinecone index bi-documents",
         "gpu-a10",
         "k3s server",
         "gpu_1x_a10",

@@ -97,3 +97,60 @@ def test_optimise_costs_for_current_usage(spec_copy: Path) -> None:
     assert today["deltaMonthlyUsd"] == -547.5
     assert steps["applied"]["applied"]["monthlyCostDeltaUsd"] == -547.5
     assert [h.name for h in load_spec(spec_copy, "prod").platform.hosts] == ["gpu-a10"]
+
+
+def test_deploy_new_pinecone_index_for_customer_segmentation(spec_copy: Path) -> None:
+    """ "Deploy new Pinecone index for customer segmentation analysis": the index added to the
+    spec (owned and used by business intelligence), the preview's cost delta and verdict, the
+    deploy through the guarded path; a second add of the same name, or one owned by nobody, is
+    refused and leaves the file as it was."""
+
+    index = {
+        "name": "customer-segmentation",
+        "owner": "business-intelligence",
+        "dimension": 1536,
+        "description": "Customer segmentation analysis",
+        "read_units_per_month": 2_000_000,
+        "write_units_per_month": 500_000,
+        "storage_gb": 10,
+    }
+
+    async def body(session: ClientSession) -> dict[str, Any]:
+        steps: dict[str, Any] = {}
+        steps["before"] = payload(await session.call_tool("estimate_cost", {}))
+        steps["added"] = payload(await session.call_tool("add_pinecone_index", index))
+        steps["again"] = error_of(await session.call_tool("add_pinecone_index", index))
+        steps["orphan"] = error_of(
+            await session.call_tool(
+                "add_pinecone_index", {**index, "name": "orphan", "owner": "nobody"}
+            )
+        )
+        steps["preview"] = payload(await session.call_tool("preview", {}))
+        steps["deploy"] = error_of(
+            await session.call_tool("deploy", {"token": steps["preview"]["deployToken"]})
+        )
+        return steps
+
+    steps = session_run(spec_copy, body)
+    added = steps["added"]
+    assert added["message"] == (
+        "applied: Pinecone index customer-segmentation (1536-d, cosine) added for "
+        "business-intelligence"
+    )
+    # 2M read units × 16/M + 0.5M write units × 4/M + 10 GB × 0.33
+    assert added["monthlyCostDeltaUsd"] == 37.3
+    assert "already has a Pinecone index 'customer-segmentation'" in steps["again"]
+    assert "nobody" in steps["orphan"]
+    preview = steps["preview"]
+    assert preview["summary"]["passed"] is True
+    before = steps["before"]["totalMonthlyCost"]
+    assert float(preview["totalMonthlyCost"]) == round(before + 37.3, 2)
+    priced = {d["name"]: d for d in preview["dataServices"]}
+    assert priced["customer-segmentation"]["monthlyCost"] == "37.30"
+    assert "2,000,000 RU" in priced["customer-segmentation"]["assumptions"]
+    assert "pulumi" in steps["deploy"].lower() and "token" not in steps["deploy"]
+    platform = load_spec(spec_copy, "prod").platform
+    made = platform.data_services.pinecone_index("customer-segmentation")
+    assert made is not None and made.deletion_protection and made.owner == "business-intelligence"
+    bi = platform.service("business-intelligence")
+    assert bi is not None and "customer-segmentation" in bi.data_services.pinecone
