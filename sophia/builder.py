@@ -46,7 +46,7 @@ from components.microservice import HOST_NODE_LABEL
 from components.secret_bundle import ExternalSecretsDelivery
 
 from .costs import CostEstimate, estimate_costs
-from .data_services import DataServicesStack, build_data_services
+from .data_services import Connection, DataServicesStack, build_data_services
 from .secrets.layout import esc_layout
 from .spec import LoadedSpec
 from .spec.model import ExistingCluster, K3sCluster, Platform, Service
@@ -123,7 +123,6 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
     services: dict[str, SophiaMicroservice] = {}
     endpoints: dict[str, pulumi.Output[str]] = {}
     for service in platform.services:
-        connections = data.connections.get(service.name)
         args = _microservice_args(
             service,
             spec.path.parent,
@@ -131,9 +130,7 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
             bundle,
             labels,
             claims,
-            bundle.connection_secret(service.name, connections)
-            if bundle is not None and connections
-            else None,
+            data.connections.get(service.name),
         )
         component = SophiaMicroservice(
             service.name, args, opts=pulumi.ResourceOptions(providers=[provider])
@@ -370,20 +367,24 @@ def _microservice_args(
     bundle: EscSecretBundle | None,
     labels: dict[str, str],
     claims: dict[str, NodeDirectoryClaim],
-    connections: tuple[pulumi.Output[str], str] | None = None,
+    connection: Connection | None = None,
 ) -> MicroserviceArgs:
-    """`connections`: the Secret of the service's data-service connection details and its
-    checksum entry in the bundle."""
+    """`connection`: what the service receives of the data services it uses (a Secret of its
+    own, and references to the bundle's credentials)."""
     groups = list(service.secrets.groups)
     secret_env = []
     secret_env_from = [bundle.secret_names[g] for g in groups] if bundle else []
     checksum = None
-    if bundle is not None and (groups or service.secrets.keys or connections):
-        secret_env = [bundle.key_ref(key) for key in service.secrets.keys]
-        used = {*groups, *(bundle.group_of(key) for key in service.secrets.keys)}
-        if connections is not None:
-            secret_env_from.append(connections[0])
-            used.add(connections[1])
+    if bundle is not None and (groups or service.secrets.keys or connection):
+        keys = [*service.secrets.keys]
+        used = set(groups)
+        if connection is not None:
+            keys += [k for k in connection.credentials if k not in keys]
+            name, entry = bundle.connection_secret(service.name, connection.values)
+            secret_env_from.append(name)
+            used.add(entry)
+        secret_env = [bundle.key_ref(key) for key in keys]
+        used |= {bundle.group_of(key) for key in keys}
         checksum = bundle.checksum_of(used)
     r = service.resources
     return MicroserviceArgs(

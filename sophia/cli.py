@@ -435,9 +435,10 @@ def _print_plan(report: PlanReport) -> None:
             f"{h.memory_used:.0%}", ", ".join(h.pods),
         )  # fmt: skip
     out.print(table)
-    delta = plan_.monthly_usd - report.current_monthly_usd
+    data = f" + data services {report.data_monthly_usd:,.2f}" if report.data_monthly_usd else ""
     out.print(
-        f"{plan_.monthly_usd:,.2f} USD/month ({delta:+,.2f} against the spec's hosts), budget "
+        f"hosts {plan_.monthly_usd:,.2f}{data} = {report.monthly_usd:,.2f} USD/month "
+        f"({report.delta_monthly_usd:+,.2f} against the spec now), budget "
         f"{report.budget_usd:,.2f}: {'within' if report.within_budget else 'OVER'}; binds on "
         f"{plan_.binding}; {plan_.explored} host sets placed",
         markup=False,

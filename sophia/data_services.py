@@ -31,12 +31,24 @@ from .spec.model import Platform
 
 
 @dataclass
+class Connection:
+    """What one service receives of the data services it uses."""
+
+    values: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Made by the stack (its own Snowflake user and key, index hosts, names): a Secret of its
+    own."""
+    credentials: list[str] = field(default_factory=list)
+    """Credentials of the bundle it also needs (PINECONE_API_KEY, …): referenced from the
+    group's Secret, never copied."""
+
+
+@dataclass
 class DataServicesStack:
     snowflake: SnowflakeWorkspace | None = None
     indexes: dict[str, PineconeIndex] = field(default_factory=dict)
     collections: dict[str, WeaviateCollection] = field(default_factory=dict)
-    connections: dict[str, dict[str, pulumi.Input[str]]] = field(default_factory=dict)
-    """Service name → the environment variables of what it uses (and nothing else)."""
+    connections: dict[str, Connection] = field(default_factory=dict)
+    """Service name → what it receives of what it uses (and nothing else)."""
 
 
 def build_data_services(
@@ -116,30 +128,29 @@ def build_data_services(
                     api_key=key,
                 ),
             )
-    made.connections = _connections(platform, made, credential)
+    made.connections = _connections(platform, made)
     return made
 
 
-def _connections(
-    platform: Platform, made: DataServicesStack, credential: Callable[[str], pulumi.Input[str]]
-) -> dict[str, dict[str, pulumi.Input[str]]]:
-    connections: dict[str, dict[str, pulumi.Input[str]]] = {}
+def _connections(platform: Platform, made: DataServicesStack) -> dict[str, Connection]:
+    connections: dict[str, Connection] = {}
     for service in platform.services:
         uses = service.data_services
         if uses.empty:
             continue
-        env: dict[str, pulumi.Input[str]] = {}
+        connection = Connection()
         if uses.snowflake is not None and made.snowflake is not None:
-            env.update(made.snowflake.connections[service.name].as_env())
+            connection.values.update(made.snowflake.connections[service.name].as_env())
+            connection.credentials.append("SNOWFLAKE_ACCOUNT")
         if uses.pinecone:
-            env["PINECONE_API_KEY"] = credential("PINECONE_API_KEY")
+            connection.credentials.append("PINECONE_API_KEY")
             for name in uses.pinecone:
-                env[f"PINECONE_HOST_{_env_suffix(name)}"] = made.indexes[name].host
+                connection.values[f"PINECONE_HOST_{_env_suffix(name)}"] = made.indexes[name].host
         if uses.weaviate and platform.data_services.weaviate is not None:
-            env["WEAVIATE_URL"] = platform.data_services.weaviate.url
-            env["WEAVIATE_API_KEY"] = credential("WEAVIATE_API_KEY")
-            env["WEAVIATE_COLLECTIONS"] = ",".join(uses.weaviate)
-        connections[service.name] = env
+            connection.credentials.append("WEAVIATE_API_KEY")
+            connection.values["WEAVIATE_URL"] = platform.data_services.weaviate.url
+            connection.values["WEAVIATE_COLLECTIONS"] = ",".join(uses.weaviate)
+        connections[service.name] = connection
     return connections
 
 

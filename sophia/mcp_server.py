@@ -286,7 +286,7 @@ class SophiaTools:
         if apply:
             if not report.within_budget:
                 raise ToolError(
-                    f"not applied: the plan costs {report.plan.monthly_usd:,.2f} USD/month, "
+                    f"not applied: the plan costs {report.monthly_usd:,.2f} USD/month, "
                     f"over the budget of {report.budget_usd:,.2f} (set_budget raises it)"
                     if report.plan.feasible
                     else f"not applied: {report.plan.reason}"

@@ -75,9 +75,9 @@ class SnowflakeWorkspaceArgs:
 
 @dataclass(frozen=True)
 class ConsumerConnection:
-    """What one consuming service needs to connect, and nothing more."""
+    """What one consuming service needs to connect, and nothing more (the account identifier
+    is a credential of the caller's: it reaches the service from where the caller keeps it)."""
 
-    account: pulumi.Output[str]
     user: pulumi.Output[str]
     role: pulumi.Output[str]
     warehouse: str
@@ -86,7 +86,6 @@ class ConsumerConnection:
 
     def as_env(self) -> Mapping[str, pulumi.Input[str]]:
         return {
-            "SNOWFLAKE_ACCOUNT": self.account,
             "SNOWFLAKE_USER": self.user,
             "SNOWFLAKE_ROLE": self.role,
             "SNOWFLAKE_WAREHOUSE": self.warehouse,
@@ -166,7 +165,7 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
                 )
         by_db = {db.name: db for db in args.databases}
         self.connections = {
-            c.service: self._consumer(name, args, c, by_db[c.database], schemas, account, access)
+            c.service: self._consumer(name, args, c, by_db[c.database], schemas, access)
             for c in args.consumers
         }
         self.register_outputs(
@@ -184,7 +183,6 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
         consumer: SnowflakeConsumer,
         database: Database,
         schemas: Mapping[tuple[str, str], snowflake.Schema],
-        account: pulumi.Output[str],
         access: pulumi.ResourceOptions,
     ) -> ConsumerConnection:
         base = f"{args.name_prefix}_{consumer.service.upper().replace('-', '_')}"
@@ -259,7 +257,6 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
                 ),
             )
         return ConsumerConnection(
-            account=account,
             user=user.name,
             role=role.name,
             warehouse=consumer.warehouse,

@@ -103,7 +103,8 @@ def _check_deletion_protection(args: ResourceValidationArgs, report: ReportViola
 
 @guarded_stack
 def _check_owners(args: StackValidationArgs, report: ReportViolation) -> None:
-    services = {r.name for r in args.resources if r.resource_type == MICROSERVICE}
+    kinds = set(config(args, "serviceTypes", [MICROSERVICE]))
+    services = {r.name for r in args.resources if r.resource_type in kinds}
     for r in args.resources:
         if r.resource_type not in (PINECONE_INDEX, WEAVIATE_COLLECTION):
             continue
@@ -182,5 +183,16 @@ POLICIES = [
         remediation_steps="Set the index's or collection's owner to the service that uses it.",
         validate=_check_owners,
         enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=PolicyConfigSchema(
+            properties={
+                "serviceTypes": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": [MICROSERVICE],
+                    "description": "Resource types whose names count as the stack's services "
+                    "(a component of your own that runs one).",
+                }
+            }
+        ),
     ),
 ]

@@ -233,13 +233,15 @@ def _diagnostics(result: PreviewResult) -> tuple[list[dict[str, Any]], list[dict
 
 def _summary(resources: list[RecordedResource], costs: CostEstimate) -> dict[str, Any]:
     custom = [r for r in resources if r.custom]
-    priced = Counter(r.type for r in custom if r.type == LAMBDA_INSTANCE and costs.hosts)
+    usage_based = {d.resource_type for d in costs.data}
+    priced_types = usage_based | ({LAMBDA_INSTANCE} if costs.hosts else set())
+    priced = Counter(r.type for r in custom if r.type in priced_types)
     free = Counter(r.type for r in custom if r.type not in priced)
     return {
         "totalDetectedResources": len(custom),
         "totalSupportedResources": sum(priced.values()),
         "totalUnsupportedResources": 0,
-        "totalUsageBasedResources": 0,
+        "totalUsageBasedResources": sum(n for t, n in priced.items() if t in usage_based),
         "totalNoPriceResources": sum(free.values()),
         "supportedResourceCounts": dict(sorted(priced.items())),
         "unsupportedResourceCounts": {},

@@ -17,21 +17,35 @@ from .planner import Plan, cheapest
 class PlanReport:
     plan: Plan
     current_monthly_usd: float
+    """What the spec costs now: hosts and data services."""
     budget_usd: float
     demand: dict[str, int]
     """Pods at peak per service, as planned for."""
+    data_monthly_usd: float = 0.0
+    """The data services, which a plan of hosts leaves as they are."""
+
+    @property
+    def monthly_usd(self) -> float:
+        """What the spec would cost with the plan's hosts."""
+        return round(self.plan.monthly_usd + self.data_monthly_usd, 2)
+
+    @property
+    def delta_monthly_usd(self) -> float:
+        return round(self.monthly_usd - self.current_monthly_usd, 2)
 
     @property
     def within_budget(self) -> bool:
-        return self.plan.feasible and self.plan.monthly_usd <= self.budget_usd
+        return self.plan.feasible and self.monthly_usd <= self.budget_usd
 
     def as_json(self) -> dict[str, Any]:
         return {
             "feasible": self.plan.feasible,
             "withinBudget": self.within_budget,
-            "monthlyUsd": self.plan.monthly_usd,
+            "monthlyUsd": self.monthly_usd,
+            "hostsMonthlyUsd": self.plan.monthly_usd,
+            "dataServicesMonthlyUsd": self.data_monthly_usd,
             "currentMonthlyUsd": self.current_monthly_usd,
-            "deltaMonthlyUsd": round(self.plan.monthly_usd - self.current_monthly_usd, 2),
+            "deltaMonthlyUsd": self.delta_monthly_usd,
             "budgetUsd": self.budget_usd,
             "binding": self.plan.binding,
             "reason": self.plan.reason,
@@ -68,9 +82,11 @@ def plan_spec(spec: LoadedSpec, stack: str, demand: Demand, max_hosts: int = 6) 
     plan = cheapest(pods, search_for(platform, max_hosts))
     names = host_names(spec.platform, plan)
     plan.hosts = [replace(h, name=n) for h, n in zip(plan.hosts, names, strict=True)]
+    now = estimate_costs(spec.platform)
     return PlanReport(
         plan=plan,
-        current_monthly_usd=estimate_costs(spec.platform).monthly_usd,
+        current_monthly_usd=now.monthly_usd,
         budget_usd=spec.platform.budget.monthly_usd,
         demand={s.name: s.peak_replicas for s in platform.services},
+        data_monthly_usd=round(sum(d.monthly_usd for d in now.data), 2),
     )

@@ -149,7 +149,7 @@ def test_summary_of_a_staging_stack() -> None:
     result = sophia("summary", SPEC, "--stack", "staging")
     assert result.returncode == 0
     assert "sophia-ai (staging, stack staging)" in result.stdout
-    assert "700.00 USD budget" in result.stdout
+    assert "800.00 USD budget" in result.stdout
 
 
 def test_catalog_lists_instance_types_with_prices() -> None:

@@ -21,11 +21,28 @@ def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+USAGE = {
+    "snowflakeUsdPerCredit": 3.0,
+    "warehouseActiveHoursPerDay": {"SOPHIA_ANALYTICS_WH": 2.0},
+    "pineconeUsage": {
+        "bi-documents": {
+            "readUnitsPerMonth": 1_000_000.0,
+            "writeUnitsPerMonth": 200_000.0,
+            "storageGb": 5.0,
+        }
+    },
+}
+"""What the budget policy cannot read from the resources: the spec's usage assumptions."""
+
+
 def test_per_stack_budgets() -> None:
     prod = json.loads(_run(SPEC, "--stack", "prod").stdout)
     staging = json.loads(_run(SPEC, "--stack", "staging").stdout)
-    assert prod["monthly-budget"] == {"monthlyBudgetUsd": 1000.0, "hoursPerMonth": 730}
-    assert staging["monthly-budget"]["monthlyBudgetUsd"] == 700.0
+    assert prod["monthly-budget"] == {"monthlyBudgetUsd": 1000.0, "hoursPerMonth": 730, **USAGE}
+    assert staging["monthly-budget"]["monthlyBudgetUsd"] == 800.0
+    # Data is protected from deletion in production only.
+    assert prod["data-deletion-protection"] == {"required": True}
+    assert staging["data-deletion-protection"] == {"required": False}
 
 
 def test_spec_policies_and_a_merged_file(
@@ -46,8 +63,10 @@ def test_spec_policies_and_a_merged_file(
         "monthly-budget": {
             "monthlyBudgetUsd": 1000.0,
             "hoursPerMonth": 730,
+            **USAGE,
             "enforcementLevel": "mandatory",
         },
+        "data-deletion-protection": {"required": True},
         "gpu-instance-allowlist": {"allowedInstanceTypes": ["gpu_1x_a10"], "maxGpusPerHost": 1},
     }
     extra = tmp_path / "extra.json"

@@ -13,7 +13,7 @@ from pulumi.runtime.sync_await import _sync_await
 from components.microservice import CHECKSUM_ANNOTATION
 from sophia.builder import MissingConfigError, build_platform, credential_config_key
 from sophia.offline.render import redact
-from sophia.offline.runner import is_secret, run_under_mocks
+from sophia.offline.runner import is_secret, run_under_mocks, unwrap_secrets
 from sophia.spec import load_spec
 from tests.components.conftest import CANARY, Run, canary_config, run
 from tests.conftest import REPO, SPEC
@@ -36,7 +36,7 @@ def test_resource_inventory_of_sophia_yaml(sophia_run: Run) -> None:
         "kubernetes:core/v1:Namespace": 1,
         "sophia:index:EscSecretBundle": 1,
         "pulumi-python:dynamic/sophia:StackSecretKey": 1,  # keys the checksum annotations
-        "kubernetes:core/v1:Secret": 4,
+        "kubernetes:core/v1:Secret": 5,  # 4 groups, business intelligence's connections
         "sophia:index:SophiaMicroservice": 4,
         "kubernetes:core/v1:ServiceAccount": 4,
         "kubernetes:apps/v1:Deployment": 4,
@@ -44,17 +44,35 @@ def test_resource_inventory_of_sophia_yaml(sophia_run: Run) -> None:
         "kubernetes:policy/v1:PodDisruptionBudget": 1,  # ai-intelligence asks for one
         "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2,
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 1,  # business-intelligence.allowFrom
+        # dataServices: one warehouse, one database with two schemas, one index, one consumer
+        "sophia:data:SnowflakeWorkspace": 1,
+        "pulumi:providers:snowflake": 2,
+        "snowflake:index/warehouse:Warehouse": 1,
+        "snowflake:index/database:Database": 1,
+        "snowflake:index/schema:Schema": 2,
+        "snowflake:index/accountRole:AccountRole": 1,
+        "pulumi-python:dynamic/sophia:ServiceKeyPair": 1,
+        "snowflake:index/serviceUser:ServiceUser": 1,
+        "snowflake:index/grantAccountRole:GrantAccountRole": 1,
+        "snowflake:index/grantPrivilegesToAccountRole:GrantPrivilegesToAccountRole": 8,
+        "sophia:data:PineconeIndex": 1,
+        "pulumi-python:dynamic/pinecone:Index": 1,
     }
 
 
 def test_children_are_parented_and_named_after_their_component(sophia_run: Run) -> None:
-    components = {r.urn: r.name for r in sophia_run.resources if r.type.startswith("sophia:index:")}
+    components = {
+        r.urn: r.name
+        for r in sophia_run.resources
+        if r.type.startswith(("sophia:index:", "sophia:data:"))
+    }
     for r in sophia_run.resources:
         if r.parent in components:
             assert r.name.startswith(f"{components[r.parent]}-"), r.name
     children = [r for r in sophia_run.resources if r.parent in components]
-    # services' children + host instance/commands, ESC env, file system volume and claim
-    assert len(children) == 4 + 4 * 3 + 1 + 2 + 1 + 4 + 1 + 2
+    # services' children + host instance/commands, ESC env, file system volume and claim,
+    # the connections Secret; Snowflake's 2 providers and 16 objects, the Pinecone index
+    assert len(children) == 4 + 4 * 3 + 1 + 2 + 1 + 4 + 1 + 2 + 1 + 2 + 16 + 1
 
 
 def test_secure_defaults_on_every_deployment(sophia_run: Run) -> None:
@@ -118,15 +136,21 @@ def test_secret_data_is_wrapped_as_secret(sophia_run: Run) -> None:
 def test_credentials_reach_pods_only_by_reference(sophia_run: Run) -> None:
     pod = sophia_run.deployments()["business-intelligence"]["spec"]["template"]["spec"]
     container = pod["containers"][0]
-    assert container["envFrom"] == [{"secretRef": {"name": "credentials-business-intelligence"}}]
+    # Its own Snowflake user and the index's host; the credentials it needs by reference.
+    assert container["envFrom"] == [
+        {"secretRef": {"name": "credentials-business-intelligence-connections"}}
+    ]
     refs = [e for e in container["env"] if "valueFrom" in e]
     assert refs == [
         {
-            "name": "OPENROUTER_API_KEY",
-            "valueFrom": {
-                "secretKeyRef": {"name": "credentials-ai-intelligence", "key": "OPENROUTER_API_KEY"}
-            },
+            "name": key,
+            "valueFrom": {"secretKeyRef": {"name": f"credentials-{group}", "key": key}},
         }
+        for key, group in (
+            ("OPENROUTER_API_KEY", "ai-intelligence"),
+            ("SNOWFLAKE_ACCOUNT", "business-intelligence"),
+            ("PINECONE_API_KEY", "business-intelligence"),
+        )
     ]
     template = sophia_run.deployments()["business-intelligence"]["spec"]["template"]
     assert len(template["metadata"]["annotations"][CHECKSUM_ANNOTATION]) == 64
@@ -163,7 +187,8 @@ def test_stack_outputs(sophia_run: Run) -> None:
         "business-intelligence": "business-intelligence.sophia.svc.cluster.local:8000",
         "infrastructure": "infrastructure.sophia.svc.cluster.local:9000",
     }
-    assert outputs["estimatedMonthlyUsd"] == pytest.approx(547.5)
+    # the A10 host 547.50, the warehouse 185.54, the index 18.45
+    assert outputs["estimatedMonthlyUsd"] == pytest.approx(751.49)
     assert outputs["gpuInventory"] == {
         "hosts": {"gpu-a10": {"gpuType": "a10", "gpus": 1}},
         "requested": {"business-intelligence": {"gpuType": "a10", "perPod": 1, "maxPods": 1}},
@@ -336,9 +361,20 @@ def test_external_secrets_delivery_syncs_each_group_from_its_own_environment(
     spec = tmp_path / "sophia.yaml"
     spec.write_text(text)
     result = run(spec)
-    secrets = result.of_type("kubernetes:core/v1:Secret")
-    assert [s.properties["metadata"]["name"] for s in secrets] == ["credentials-esc-token"]
-    assert is_secret(secrets[0].properties["stringData"])  # the token, sealed as a secret
+    secrets = {
+        s.properties["metadata"]["name"]: s.properties
+        for s in result.of_type("kubernetes:core/v1:Secret")
+    }
+    # The token; and what the stack itself makes for business intelligence (its Snowflake
+    # user and key, the index's host), which holds no credential of ESC's.
+    assert sorted(secrets) == [
+        "credentials-business-intelligence-connections",
+        "credentials-esc-token",
+    ]
+    assert is_secret(secrets["credentials-esc-token"]["stringData"])  # sealed as a secret
+    assert CANARY not in json.dumps(
+        unwrap_secrets(secrets["credentials-business-intelligence-connections"])
+    )
     stores = {
         r.properties["metadata"]["name"]: r.properties["spec"]["provider"]["pulumi"]
         for r in result.of_type("kubernetes:external-secrets.io/v1:SecretStore")

@@ -46,7 +46,7 @@ def test_secrets_are_listed_never_rendered(sophia_run: Run) -> None:
     assert CANARY not in json.dumps(found)
     assert [m for m in found if m["kind"] == "Secret"] == []
     outlines = secret_outlines(sophia_run.resources)
-    assert len(outlines) == 4
+    assert len(outlines) == 5  # four credential groups, business intelligence's connections
     assert CANARY not in "".join(outlines)
     assert (
         "sophia/credentials-ai-intelligence: ARIZE_API_KEY, ARIZE_SPACE_ID, "

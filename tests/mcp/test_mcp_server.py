@@ -111,8 +111,9 @@ def test_read_only_tools(spec_copy: Path) -> None:
         "hosts": 1,
         "stacks": ["prod", "staging"],
     }
-    assert preview["summary"]["passed"] is True and preview["totalMonthlyCost"] == "547.50"
-    assert cost["totalMonthlyCost"] == 547.5 and cost["withinBudget"] is True
+    assert preview["summary"]["passed"] is True and preview["totalMonthlyCost"] == "751.49"
+    assert cost["totalMonthlyCost"] == 751.49 and cost["withinBudget"] is True
+    assert cost["dataServices"]["warehouse SOPHIA_ANALYTICS_WH"]["monthlyCost"] == 185.54
     assert [s["name"] for s in services] == [
         "ai-intelligence",
         "data-intelligence",

@@ -28,20 +28,22 @@ def test_three_bi_replicas_need_three_a10s_and_say_so(tmp_path: Path) -> None:
     assert report["feasible"] and not report["withinBudget"]
     assert [h["instance_type"] for h in report["hosts"]] == ["gpu_1x_a10"] * 3
     assert report["hosts"][0]["name"] == "gpu-a10"  # the existing host keeps its name
-    assert report["monthlyUsd"] == 1642.5 and report["deltaMonthlyUsd"] == 1095.0
+    # three A10s 1642.50 and the data services 203.99, as they are
+    assert report["hostsMonthlyUsd"] == 1642.5 and report["dataServicesMonthlyUsd"] == 203.99
+    assert report["monthlyUsd"] == 1846.49 and report["deltaMonthlyUsd"] == 1095.0
     assert report["binding"].startswith("GPUs")
     assert report["demand"]["business-intelligence"] == 3
 
 
 def test_apply_writes_hosts_and_replicas_only_if_every_stack_passes(tmp_path: Path) -> None:
     spec = tmp_path / "sophia.yaml"
-    spec.write_text(SPEC.read_text().replace("monthlyUsd: 1000", "monthlyUsd: 1700"))
+    spec.write_text(SPEC.read_text().replace("monthlyUsd: 1000", "monthlyUsd: 1900"))
     before = spec.read_bytes()
     refused = _plan(str(spec), "-r", "business-intelligence=3", "--apply")
     assert refused.returncode == 1 and "staging: monthly-budget" in refused.stderr
-    assert spec.read_bytes() == before  # staging's 700 refuses it: nothing written
+    assert spec.read_bytes() == before  # staging's 800 refuses it: nothing written
 
-    spec.write_text(spec.read_text().replace("monthlyUsd: 700", "monthlyUsd: 1700"))
+    spec.write_text(spec.read_text().replace("monthlyUsd: 800", "monthlyUsd: 1900"))
     comments = [line for line in spec.read_text().splitlines() if line.lstrip().startswith("#")]
     applied = _plan(str(spec), "-r", "business-intelligence=3", "--apply")
     assert applied.returncode == 0, applied.stderr

@@ -18,6 +18,10 @@ EXPECTED = {
     "esc-values-secret": "mandatory",
     "pinned-images": "advisory",
     "resource-limits": "advisory",
+    "snowflake-warehouse-size": "mandatory",
+    "snowflake-auto-suspend": "mandatory",
+    "data-deletion-protection": "mandatory",
+    "data-owner": "mandatory",
 }
 
 
@@ -48,7 +52,13 @@ def test_config_defaults_all_and_per_policy(pack: Pack) -> None:
     assert resolved["gpu-placement"]["enforcementLevel"] == "advisory"
     assert resolved["monthly-budget"] == {
         "enforcementLevel": "mandatory",
-        "properties": {"monthlyBudgetUsd": 1500, "hoursPerMonth": 730},
+        "properties": {
+            "monthlyBudgetUsd": 1500,
+            "hoursPerMonth": 730,
+            "snowflakeUsdPerCredit": 3.0,
+            "warehouseActiveHoursPerDay": {},
+            "pineconeUsage": {},
+        },
     }
     assert resolved["pinned-images"]["enforcementLevel"] == "disabled"
 

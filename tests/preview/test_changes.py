@@ -131,7 +131,7 @@ def test_replacing_the_k3s_server_is_a_loud_warning(tmp_path: Path) -> None:
 
     data = json.loads(_preview(resized, "--base", str(SPEC), "--json").stdout)
     (project,) = data["projects"]
-    (host,) = project["breakdown"]["resources"]
+    (host,) = [r for r in project["breakdown"]["resources"] if "instanceType" in r["metadata"]]
     assert host["metadata"]["operation"] == "replace"
     assert host["metadata"]["deleteBeforeReplace"] is True
     assert "k3s server" in host["metadata"]["warning"]

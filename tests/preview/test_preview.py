@@ -54,7 +54,7 @@ def test_sophia_yaml_is_clean() -> None:
     result = preview(SPEC)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "PASSED: no mandatory policy violation — 38 resources" in out
+    assert "PASSED: no mandatory policy violation — 60 resources" in out
     assert "sophia-ai-prod (stack)" in out
     for fragment in (
         "pulumi-python:dynamic/lambda:Instance gpu-a10-instance",
@@ -127,14 +127,20 @@ def test_json_is_infracosts_format() -> None:
     data = infracost(result.stdout)
     assert data["version"] == "0.2" and data["currency"] == "USD"
     assert data["metadata"]["infracostCommand"] == "breakdown"
-    assert (data["totalHourlyCost"], data["totalMonthlyCost"]) == ("0.75", "547.50")
+    # the A10 at 0.75/h, the warehouse and the index priced by the month (185.54 + 18.45)
+    assert (data["totalHourlyCost"], data["totalMonthlyCost"]) == ("1.03", "751.49")
+    priced = {r["name"]: r for r in data["projects"][0]["breakdown"]["resources"]}
+    warehouse = priced["snowflake:index/warehouse:Warehouse.SOPHIA_ANALYTICS_WH"]
+    assert warehouse["monthlyCost"] == "185.54"
+    assert warehouse["metadata"]["urn"].endswith("::snowflake-wh-sophia_analytics_wh")
+    assert "60 s auto-suspend" in warehouse["costComponents"][0]["name"]
+    assert priced["pulumi-python:dynamic/pinecone:Index.bi-documents"]["monthlyCost"] == "18.45"
     assert data["pastTotalMonthlyCost"] is None and data["diffTotalMonthlyCost"] is None
     (project,) = data["projects"]
     assert project["name"] == "sophia-ai/prod"
     assert project["metadata"] == {"path": str(SPEC), "type": "sophia_spec"}  # no violation
     assert project["pastBreakdown"] is None and project["diff"] is None
-    (host,) = project["breakdown"]["resources"]
-    assert host["name"] == "lambda_cloud_instance.gpu-a10"
+    host = priced["lambda_cloud_instance.gpu-a10"]
     assert host["metadata"]["urn"].endswith(
         "$pulumi-python:dynamic/lambda:Instance::gpu-a10-instance"
     )
@@ -151,7 +157,9 @@ def test_json_is_infracosts_format() -> None:
         }
     ]
     summary = data["summary"]
-    assert summary["totalDetectedResources"] == len(project["breakdown"]["freeResources"]) + 1
+    # the host, the warehouse and the index are priced (the last two by usage)
+    assert summary["totalDetectedResources"] == len(project["breakdown"]["freeResources"]) + 3
+    assert summary["totalUsageBasedResources"] == 2
     assert summary["noPriceResourceCounts"]["kubernetes:apps/v1:Deployment"] == 4
 
 
@@ -176,7 +184,7 @@ def test_base_shows_the_cost_delta_and_the_changes(tmp_path: Path) -> None:
         data["pastTotalMonthlyCost"],
         data["totalMonthlyCost"],
         data["diffTotalMonthlyCost"],
-    ) == ("547.50", "1489.20", "941.70")
+    ) == ("751.49", "1693.19", "941.70")
     (project,) = data["projects"]
     assert [r["name"] for r in project["diff"]["resources"]] == ["lambda_cloud_instance.gpu-a100"]
     listed = project["breakdown"]["resources"] + project["breakdown"]["freeResources"]
@@ -187,8 +195,8 @@ def test_base_shows_the_cost_delta_and_the_changes(tmp_path: Path) -> None:
     }
     assert all(r["metadata"].get("operation") in (None, "create") for r in listed)
     text = comment.read_text()
-    assert text.startswith("## Monthly cost will increase by $942 (+172%)")
-    assert "| sophia-ai/prod | $547.50 | $1,489.20 | +941.70 (+172%) | +2 ~0 -/+0 -0 |" in text
+    assert text.startswith("## Monthly cost will increase by $942 (+125%)")
+    assert "| sophia-ai/prod | $751.49 | $1,693.19 | +941.70 (+125%) | +2 ~0 -/+0 -0 |" in text
 
 
 def test_base_from_git() -> None:
@@ -250,7 +258,8 @@ def test_headroom_per_host_in_the_report_and_the_json() -> None:
     assert "Capacity at peak (after the system reserve)" in text.stdout
     assert "6.7 / 29" in text.stdout and "1 / 1" in text.stdout
     data = infracost(preview(SPEC, "--json").stdout)
-    (host,) = data["projects"][0]["breakdown"]["resources"]
+    resources = data["projects"][0]["breakdown"]["resources"]
+    (host,) = [r for r in resources if "instanceType" in r["metadata"]]
     assert host["metadata"]["headroom"] == {
         "cpu": "22300m",
         "memory": "184832Mi",

@@ -44,7 +44,9 @@ def test_schema_is_draft_2020_12_and_accepts_the_specs() -> None:
 def _descriptions_missing(node: object, where: str = "$") -> list[str]:
     missing: list[str] = []
     if isinstance(node, dict):
-        for name, prop in node.get("properties", {}).items():
+        # An object schema's `properties` (not a field that happens to be named so).
+        fields = node.get("properties", {}) if node.get("type") == "object" else {}
+        for name, prop in fields.items():
             if "description" not in prop:
                 missing.append(f"{where}.{name}")
         for key, child in node.items():
@@ -85,7 +87,13 @@ def test_sophia_platform_content() -> None:
     assert bi is not None and bi.gpu is not None
     assert (bi.gpu.count, bi.gpu.type, bi.host) == (1, "a10", "gpu-a10")
     assert p.hosts[0].instance_type == "gpu_1x_a10"
-    assert estimate_costs(p).monthly_usd == pytest.approx(547.5)
+    assert estimate_costs(p).monthly_usd == pytest.approx(751.49)  # host 547.50 + data 203.99
+    data = p.data_services
+    assert data.snowflake is not None and data.pinecone is not None
+    assert [w.name for w in data.snowflake.warehouses] == ["SOPHIA_ANALYTICS_WH"]
+    assert [d.name for d in data.snowflake.databases] == ["SOPHIA_ANALYTICS"]
+    assert [i.name for i in data.pinecone.indexes] == ["bi-documents"]
+    assert bi.data_services.pinecone == ["bi-documents"]
 
 
 def test_stack_overrides_merge_over_the_base() -> None:
@@ -94,7 +102,7 @@ def test_stack_overrides_merge_over_the_base() -> None:
     prod = load_spec(SPEC, stack="prod").platform
     assert prod.model_dump(exclude={"stacks"}) == base.model_dump(exclude={"stacks"})
     assert staging.metadata.environment == "staging"
-    assert staging.budget.monthly_usd == 700
+    assert staging.budget.monthly_usd == 800
     assert staging.secrets is not None and staging.secrets.esc.environment == "staging"
     assert staging.secrets.esc.organization == "sophia-ai"  # untouched keys survive the merge
     data = staging.service("data-intelligence")
