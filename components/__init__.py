@@ -7,6 +7,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .data_services.pinecone import PineconeIndex, PineconeIndexArgs
+    from .data_services.snowflake import SnowflakeWorkspace, SnowflakeWorkspaceArgs
+    from .data_services.weaviate import WeaviateCollection, WeaviateCollectionArgs
     from .gpu_host import K3sJoin, LambdaGpuHost, LambdaGpuHostArgs, SshAccess
     from .microservice import (
         Autoscaling,
@@ -31,6 +34,12 @@ _HOMES = {
     "LambdaGpuHost": "gpu_host",
     "LambdaGpuHostArgs": "gpu_host",
     "SshAccess": "gpu_host",
+    "PineconeIndex": "data_services.pinecone",
+    "PineconeIndexArgs": "data_services.pinecone",
+    "SnowflakeWorkspace": "data_services.snowflake",
+    "SnowflakeWorkspaceArgs": "data_services.snowflake",
+    "WeaviateCollection": "data_services.weaviate",
+    "WeaviateCollectionArgs": "data_services.weaviate",
     "NodeDirectoryClaim": "node_directory",
     "NodeDirectoryClaimArgs": "node_directory",
     "EscProjection": "secret_bundle",
@@ -78,9 +87,15 @@ __all__ = [
     "MicroserviceArgs",
     "NodeDirectoryClaim",
     "NodeDirectoryClaimArgs",
+    "PineconeIndex",
+    "PineconeIndexArgs",
     "Rollout",
     "SecretKeyRef",
+    "SnowflakeWorkspace",
+    "SnowflakeWorkspaceArgs",
     "SophiaMicroservice",
     "SshAccess",
+    "WeaviateCollection",
+    "WeaviateCollectionArgs",
     "WritableVolume",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -206,7 +206,6 @@ class WeaviateCollectionArgs:
     deletion_protection: bool = True
     api_key: pulumi.Input[str] | None = None
     """The cluster's API key (kept secret in state)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class WeaviateCollectionResource(pulumi.dynamic.Resource, module="weaviate", name="Collection"):

@@ -194,7 +194,7 @@ def test_per_stack_budgets_reach_the_real_engine(
     spec_stack: str,
     fails: bool,
 ) -> None:
-    """An A100 host (941.70 USD/month) fits prod's 1000 but not staging's 700 (specs/sophia.yaml):
+    """An A100 host (941.70 USD/month) fits prod's 1000 but not staging's 800 (specs/sophia.yaml):
     the config `sophia policy-config --stack S` writes gives both engines the same verdict."""
     config_file = tmp_path / "policy-config.json"
     subprocess.run(
