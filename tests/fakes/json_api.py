@@ -39,6 +39,8 @@ class Faults:
 
 class JsonApiFake(LoopbackServer):
     base_path = ""
+    invalid_status = 400
+    """What the API answers a body its document does not allow."""
 
     def __init__(self, contract: OpenApiContract) -> None:
         self.contract = contract
@@ -85,14 +87,26 @@ class JsonApiFake(LoopbackServer):
                 for problem in problems:
                     f.contract_violations.append(f"request {method} {template}: {problem}")
                 if problems:
-                    return self.error(400, "; ".join(problems)[:300], "INVALID_ARGUMENT")
-                status, payload = handler(body, **match.groupdict())
+                    message = "; ".join(problems)[:300]
+                    return self.error(self.invalid_status, message, "INVALID_ARGUMENT")
+                try:
+                    status, payload = handler(body, **match.groupdict())
+                except (KeyError, TypeError, AttributeError, IndexError) as unusable:
+                    # Valid by the document, unusable all the same (a property without a
+                    # type): refused as the API refuses it, never a crashed handler.
+                    return self.error(self.invalid_status, f"unusable request: {unusable!r}")
                 for problem in self.contract.response_errors(method, template, status, payload):
                     f.contract_violations.append(
                         f"response {method} {template} {status}: {problem}"
                     )
                 return status, payload
+            if self.allowed(path):
+                return self.error(405, f"{method} is not allowed on {path}", "UNIMPLEMENTED")
             return self.error(404, f"No route {method} {path}", "NOT_FOUND")
+
+    def allowed(self, path: str) -> list[str]:
+        """The methods a path answers (for 405's `Allow` header)."""
+        return sorted({m for pattern, m, _ in self.routes() if re.fullmatch(pattern, path)})
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -118,8 +132,9 @@ class JsonApiFake(LoopbackServer):
                     return
                 data = json.dumps(payload).encode() if payload is not None else b""
                 self.send_response(status)
-                if payload is not None:
-                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "application/json")
+                if status == 405:
+                    self.send_header("Allow", ", ".join(fake.allowed(path)))
                 if status == 429 and fake.faults.retry_after is not None:
                     self.send_header("Retry-After", fake.faults.retry_after)
                 self.send_header("Content-Length", str(len(data)))

@@ -14,10 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
 HERE = Path(__file__).parent
+
+FORMATS = FormatChecker()
+"""OpenAPI's integer formats, which JSON Schema leaves unchecked."""
+
+
+@FORMATS.checks("int32")
+def _int32(value: object) -> bool:
+    return not isinstance(value, int) or -(2**31) <= value < 2**31
+
+
+@FORMATS.checks("int64")
+def _int64(value: object) -> bool:
+    return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
 def _pointer(*parts: str) -> str:
@@ -41,7 +54,9 @@ class OpenApiContract:
         self._validator = cache(self._make_validator)
 
     def _make_validator(self, pointer: str) -> Draft202012Validator:
-        return Draft202012Validator({"$ref": f"{self._uri}#/{pointer}"}, registry=self._registry)
+        return Draft202012Validator(
+            {"$ref": f"{self._uri}#/{pointer}"}, registry=self._registry, format_checker=FORMATS
+        )
 
     def _operation(self, method: str, template: str) -> dict[str, Any]:
         return self.document["paths"][f"{self.prefix}{template}"][method.lower()]  # type: ignore[no-any-return]

@@ -57,7 +57,7 @@ class FakePinecone(JsonApiFake):
     def _view(self, index: dict[str, Any]) -> dict[str, Any]:
         polls = self.state.polls.get(index["name"], 0)
         ready = polls >= self.state.ready_after_polls
-        view = {k: v for k, v in index.items() if k != "_secret"}
+        view = {k: v for k, v in index.items() if v is not None}  # sparse: no dimension
         view["status"] = {"ready": ready, "state": "Ready" if ready else "Initializing"}
         return view
 
@@ -69,6 +69,12 @@ class FakePinecone(JsonApiFake):
         if name in self.state.indexes:
             return self.error(409, "Resource already exists.", "ALREADY_EXISTS")
         spec = body["spec"]
+        capacity = (spec.get("serverless") or {}).get("read_capacity") or {"mode": "OnDemand"}
+        if not ("serverless" in spec or "pod" in spec) or capacity.get("mode") != "OnDemand":
+            # BYOC and dedicated read capacity: documented, not served by this fake
+            return self.error(
+                400, "Only serverless on-demand and pod indexes here.", "INVALID_ARGUMENT"
+            )
         if "serverless" in spec:
             spec = {
                 "serverless": {

@@ -27,6 +27,7 @@ class WeaviateState:
 
 class FakeWeaviate(JsonApiFake):
     base_path = "/v1"
+    invalid_status = 422  # Weaviate's answer to a body it cannot use
 
     def __init__(self) -> None:
         self.state = WeaviateState()
@@ -44,6 +45,7 @@ class FakeWeaviate(JsonApiFake):
 
     def routes(self) -> list[Route]:
         return [
+            (r"/schema", "GET", self._dump),
             (r"/schema", "POST", self._create),
             (r"/schema/(?P<className>[^/]+)", "GET", self._get),
             (r"/schema/(?P<className>[^/]+)", "PUT", self._update),
@@ -54,6 +56,9 @@ class FakeWeaviate(JsonApiFake):
     def _find(self, name: str) -> dict[str, Any] | None:
         """Class names are case-insensitive on their first letter in Weaviate; exact here."""
         return self.state.classes.get(name)
+
+    def _dump(self, _body: Any) -> Answer:
+        return 200, {"classes": [copy.deepcopy(c) for c in self.state.classes.values()]}
 
     def _create(self, body: Any) -> Answer:
         name = body["class"]
@@ -98,8 +103,8 @@ class FakeWeaviate(JsonApiFake):
 
     def _add_property(self, body: Any, className: str) -> Answer:  # noqa: N803
         found = self._find(className)
-        if found is None:
-            return self.error(404, f"class {className} not found")
+        if found is None:  # the document gives this operation no 404
+            return self.error(422, f"class {className} not found")
         if any(p["name"].lower() == body["name"].lower() for p in found["properties"]):
             return 422, {"error": [{"message": f"property {body['name']} already exists"}]}
         found["properties"].append(dict(body))

@@ -63,7 +63,7 @@ def test_the_inspector_sees_annotated_tools_and_plans_the_bi_load(
         inspector, spec, "--method", "tools/call", "--tool-name", "plan_capacity",
         "--tool-arg", 'replicas={"business-intelligence": 3}',
     )["structuredContent"]  # fmt: skip
-    assert plan["monthlyUsd"] == 1642.5 and plan["withinBudget"] is False
+    assert plan["hostsMonthlyUsd"] == 1642.5 and plan["withinBudget"] is False
 
     refused = _call(
         inspector, spec, "--method", "tools/call", "--tool-name", "scale_service",

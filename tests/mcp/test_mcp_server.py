@@ -27,6 +27,7 @@ TOOLS = {
     "add_host",
     "resize_host",
     "remove_host",
+    "add_pinecone_index",
     "set_budget",
     "set_image",
     "secrets_status",
