@@ -9,18 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
 
 from components.data_services.pinecone import PineconeIndex, PineconeIndexArgs
-from components.data_services.snowflake import (
-    Database,
-    SnowflakeConnection,
-    SnowflakeConsumer,
-    SnowflakeWorkspace,
-    SnowflakeWorkspaceArgs,
-    Warehouse,
-)
 from components.data_services.weaviate import (
     CollectionProperty,
     WeaviateCollection,
@@ -28,6 +21,9 @@ from components.data_services.weaviate import (
 )
 
 from .spec.model import Platform
+
+if TYPE_CHECKING:
+    from components.data_services.snowflake import SnowflakeWorkspace
 
 
 @dataclass
@@ -59,6 +55,16 @@ def build_data_services(
     data = platform.data_services
     made = DataServicesStack()
     if data.snowflake is not None:
+        # pulumi_snowflake's SDK takes ~0.9 s to import: only a spec with Snowflake pays it.
+        from components.data_services.snowflake import (
+            Database,
+            SnowflakeConnection,
+            SnowflakeConsumer,
+            SnowflakeWorkspace,
+            SnowflakeWorkspaceArgs,
+            Warehouse,
+        )
+
         sf = data.snowflake
         made.snowflake = SnowflakeWorkspace(
             "snowflake",

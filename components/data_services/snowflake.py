@@ -4,6 +4,12 @@ role, a key-pair service user and exactly the grants it needs — through the of
 
 Two providers on the admin credentials, as Snowflake's access-control guide advises:
 SYSADMIN owns the warehouses and databases, SECURITYADMIN the roles, users and grants.
+
+The resources are registered by type token with the provider's own property names, as its
+Python SDK registers them, without importing that SDK: `import pulumi_snowflake` executes
+every class of the provider's schema and took 0.9 s of each `sophia preview`.
+`tests/data_services/test_snowflake_parity.py` rebuilds every resource here with the SDK and
+requires the same registration (type, properties, secrets, plugin version).
 """
 
 from __future__ import annotations
@@ -13,9 +19,43 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-import pulumi_snowflake as snowflake
 
 from .key_pair import ServiceKeyPair
+
+SNOWFLAKE_VERSION = "2.22.0"
+"""The provider plugin's version: pyproject's pin of `pulumi-snowflake` (a test checks)."""
+
+
+class SnowflakeResource(pulumi.CustomResource):
+    """A resource of the `snowflake` provider, by type token (`warehouse:Warehouse`)."""
+
+    name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        token: str,
+        resource_name: str,
+        props: Mapping[str, object],
+        opts: pulumi.ResourceOptions,
+        secrets: Sequence[str] = (),
+    ) -> None:
+        super().__init__(
+            f"snowflake:index/{token}",
+            resource_name,
+            {key: value for key, value in props.items() if value is not None},
+            pulumi.ResourceOptions.merge(
+                opts,
+                pulumi.ResourceOptions(
+                    version=SNOWFLAKE_VERSION, additional_secret_outputs=list(secrets)
+                ),
+            ),
+        )
+
+
+PROVIDER_SECRETS = ["oauthAuthorizationUrl", "oauthClientId", "oauthClientSecret",
+                    "oauthRedirectUri", "oauthTokenRequestUrl", "passcode", "password",
+                    "privateKey", "privateKeyPassphrase", "proxyPassword", "token"]  # fmt: skip
+"""What the provider's schema marks secret (its SDK's `additional_secret_outputs`)."""
 
 WAREHOUSE_TYPE = "snowflake:index/warehouse:Warehouse"
 DATABASE_TYPE = "snowflake:index/database:Database"
@@ -100,8 +140,8 @@ def identifier(*parts: str) -> str:
 
 
 class SnowflakeWorkspace(pulumi.ComponentResource):
-    warehouses: dict[str, snowflake.Warehouse]
-    databases: dict[str, snowflake.Database]
+    warehouses: dict[str, SnowflakeResource]
+    databases: dict[str, SnowflakeResource]
     connections: dict[str, ConsumerConnection]
     """Per consuming service."""
 
@@ -115,53 +155,67 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
         organization = account.apply(lambda a: a.split("-", 1)[0])
         account_name = account.apply(lambda a: a.split("-", 1)[-1])
 
-        def provider(role: str) -> snowflake.Provider:
-            return snowflake.Provider(
+        def provider(role: str) -> pulumi.ProviderResource:
+            return pulumi.ProviderResource(
+                "snowflake",
                 f"{name}-{role.lower()}",
-                organization_name=organization,
-                account_name=account_name,
-                user=conn.user,
-                password=pulumi.Output.secret(conn.password),
-                role=role,
-                opts=child,
+                {
+                    "organizationName": organization,
+                    "accountName": account_name,
+                    "user": conn.user,
+                    "password": pulumi.Output.secret(conn.password),
+                    "role": role,
+                },
+                pulumi.ResourceOptions.merge(
+                    child,
+                    pulumi.ResourceOptions(
+                        version=SNOWFLAKE_VERSION, additional_secret_outputs=PROVIDER_SECRETS
+                    ),
+                ),
             )
 
         objects = pulumi.ResourceOptions(parent=self, provider=provider(conn.objects_role))
         access = pulumi.ResourceOptions(parent=self, provider=provider(conn.access_role))
 
         self.warehouses = {
-            w.name: snowflake.Warehouse(
+            w.name: SnowflakeResource(
+                "warehouse:Warehouse",
                 f"{name}-wh-{w.name.lower()}",
-                name=w.name,
-                warehouse_size=w.size,
-                auto_suspend=w.auto_suspend_seconds,
-                auto_resume="true" if w.auto_resume else "false",
-                min_cluster_count=1,
-                max_cluster_count=w.max_clusters,
-                initially_suspended=True,
-                comment=args.comment,
-                opts=objects,
+                {
+                    "name": w.name,
+                    "warehouseSize": w.size,
+                    "autoSuspend": w.auto_suspend_seconds,
+                    "autoResume": "true" if w.auto_resume else "false",
+                    "minClusterCount": 1,
+                    "maxClusterCount": w.max_clusters,
+                    "initiallySuspended": True,
+                    "comment": args.comment,
+                },
+                objects,
             )
             for w in args.warehouses
         }
         self.databases = {}
-        schemas: dict[tuple[str, str], snowflake.Schema] = {}
+        schemas: dict[tuple[str, str], SnowflakeResource] = {}
         for db in args.databases:
-            self.databases[db.name] = snowflake.Database(
+            self.databases[db.name] = SnowflakeResource(
+                "database:Database",
                 f"{name}-db-{db.name.lower()}",
-                name=db.name,
-                comment=args.comment,
-                opts=pulumi.ResourceOptions.merge(
+                {"name": db.name, "comment": args.comment},
+                pulumi.ResourceOptions.merge(
                     objects, pulumi.ResourceOptions(protect=db.deletion_protection)
                 ),
             )
             for schema in db.schemas:
-                schemas[db.name, schema] = snowflake.Schema(
+                schemas[db.name, schema] = SnowflakeResource(
+                    "schema:Schema",
                     f"{name}-schema-{db.name.lower()}-{schema.lower()}",
-                    database=self.databases[db.name].name,
-                    name=schema,
-                    comment=args.comment,
-                    opts=objects,
+                    {
+                        "database": self.databases[db.name].name,
+                        "name": schema,
+                        "comment": args.comment,
+                    },
+                    objects,
                 )
         by_db = {db.name: db for db in args.databases}
         self.connections = {
@@ -182,7 +236,7 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
         args: SnowflakeWorkspaceArgs,
         consumer: SnowflakeConsumer,
         database: Database,
-        schemas: Mapping[tuple[str, str], snowflake.Schema],
+        schemas: Mapping[tuple[str, str], SnowflakeResource],
         access: pulumi.ResourceOptions,
     ) -> ConsumerConnection:
         base = f"{args.name_prefix}_{consumer.service.upper().replace('-', '_')}"
@@ -191,40 +245,48 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
         grant_opts = pulumi.ResourceOptions.merge(
             access, pulumi.ResourceOptions(depends_on=[*depends, *schemas.values()])
         )
-        role = snowflake.AccountRole(
-            f"{slug}-role", name=f"{base}_ROLE", comment=args.comment, opts=access
+        role = SnowflakeResource(
+            "accountRole:AccountRole",
+            f"{slug}-role",
+            {"name": f"{base}_ROLE", "comment": args.comment},
+            access,
         )
         keys = ServiceKeyPair(f"{slug}-key", opts=pulumi.ResourceOptions(parent=self))
-        user = snowflake.ServiceUser(
+        user = SnowflakeResource(
+            "serviceUser:ServiceUser",
             f"{slug}-user",
-            name=base,
-            rsa_public_key=keys.public_key,
-            default_role=role.name,
-            default_warehouse=consumer.warehouse,
-            default_namespace=database.name,
-            comment=f"{args.comment}: the {consumer.service} service",
-            opts=access,
+            {
+                "name": base,
+                "rsaPublicKey": keys.public_key,
+                "defaultRole": role.name,
+                "defaultWarehouse": consumer.warehouse,
+                "defaultNamespace": database.name,
+                "comment": f"{args.comment}: the {consumer.service} service",
+            },
+            access,
+            secrets=["email", "loginName"],
         )
-        snowflake.GrantAccountRole(
-            f"{slug}-role-grant", role_name=role.name, user_name=user.name, opts=access
+        SnowflakeResource(
+            "grantAccountRole:GrantAccountRole",
+            f"{slug}-role-grant",
+            {"roleName": role.name, "userName": user.name},
+            access,
         )
 
-        def grant(suffix: str, privileges: list[str], **on: Any) -> None:
-            snowflake.GrantPrivilegesToAccountRole(
+        def grant(suffix: str, privileges: list[str], on: str, target: dict[str, Any]) -> None:
+            SnowflakeResource(
+                "grantPrivilegesToAccountRole:GrantPrivilegesToAccountRole",
                 f"{slug}-{suffix}",
-                snowflake.GrantPrivilegesToAccountRoleArgs(
-                    account_role_name=role.name, privileges=privileges, **on
-                ),
-                opts=grant_opts,
+                {"accountRoleName": role.name, "privileges": privileges, on: target},
+                grant_opts,
             )
 
         for kind, object_name in (("WAREHOUSE", consumer.warehouse), ("DATABASE", database.name)):
             grant(
                 kind.lower(),
                 ["USAGE"],
-                on_account_object=snowflake.GrantPrivilegesToAccountRoleOnAccountObjectArgs(
-                    object_type=kind, object_name=object_name
-                ),
+                "onAccountObject",
+                {"objectType": kind, "objectName": object_name},
             )
         writes = consumer.access == "write"
         for schema in database.schemas:
@@ -233,29 +295,17 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
             grant(
                 f"schema-{suffix}",
                 ["USAGE", "CREATE TABLE"] if writes else ["USAGE"],
-                on_schema=snowflake.GrantPrivilegesToAccountRoleOnSchemaArgs(schema_name=qualified),
-            )
-            tables = snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectAllArgs(
-                object_type_plural="TABLES", in_schema=qualified
-            )
-            future = snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectFutureArgs(
-                object_type_plural="TABLES", in_schema=qualified
+                "onSchema",
+                {"schemaName": qualified},
             )
             privileges = WRITE_PRIVILEGES if writes else READ_PRIVILEGES
-            grant(
-                f"all-tables-{suffix}",
-                privileges,
-                on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
-                    all=tables
-                ),
-            )
-            grant(
-                f"future-tables-{suffix}",
-                privileges,
-                on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
-                    future=future
-                ),
-            )
+            for scope in ("all", "future"):
+                grant(
+                    f"{scope}-tables-{suffix}",
+                    privileges,
+                    "onSchemaObject",
+                    {scope: {"objectTypePlural": "TABLES", "inSchema": qualified}},
+                )
         return ConsumerConnection(
             user=user.name,
             role=role.name,

@@ -44,13 +44,25 @@ def load_stack(path: str | Path, stack: str | None = None) -> LoadedSpec:
         base, errors = _check(document)
         if base is None or errors:
             raise InvalidSpecError(errors)
-        stack = base.default_stack
+        return validate_document(document, path, base.default_stack, checked=base)
     return validate_document(document, path, stack)
 
 
-def validate_document(document: SpecDocument, path: Path, stack: str | None = None) -> LoadedSpec:
-    """The layers after parsing, for a document already in memory (see `load_spec`)."""
-    base, errors = _check(document)
+def validate_document(
+    document: SpecDocument,
+    path: Path,
+    stack: str | None = None,
+    *,
+    checked: Platform | None = None,
+) -> LoadedSpec:
+    """The layers after parsing, for a document already in memory (see `load_spec`);
+    `checked`: the base platform, where the caller has already validated it."""
+    base: Platform | None
+    errors: list[SpecError]
+    if checked is not None:
+        base, errors = checked, []
+    else:
+        base, errors = _check(document)
     if base is None or errors:
         raise InvalidSpecError(errors)
 
