@@ -69,6 +69,7 @@ e2e: $(STAMP) policy-venv toolchain sshd
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/spec_load.py
 	$(BIN)/python bench/planner.py
 	$(BIN)/python bench/mcp_preview.py
 

@@ -8,7 +8,6 @@ monitor stands in for the engine. Each registration is kept in the engine's wire
 from __future__ import annotations
 
 import asyncio
-import gc
 import pickle
 import zlib
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from components.secret_key import SECRET_KEY_TYPE
 
 from ..builder import ConfigLookup, PlatformStack, build_platform
 from ..loops import ensure_event_loop
+from ..memory import fewer_collections
 from ..spec import LoadedSpec
 
 T = TypeVar("T")
@@ -175,21 +175,6 @@ def placeholder_config(key: str) -> pulumi.Output[str]:
 
 
 @contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """A program run allocates hundreds of thousands of short-lived objects (Outputs, tasks);
-    with the default thresholds the collector rescans all of them over and over, which made
-    half the run time and grew with platform size (bench/README.md)."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
-
-
-@contextmanager
 def _pickler_restored() -> Iterator[None]:
     """pulumi.dynamic's `serialize_provider` wraps `pickle._Pickler._batch_setitems` again on
     every dynamic resource and never restores it: in a long-lived process (the MCP server, a
@@ -216,7 +201,7 @@ def run_under_mocks(
     set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
     result: list[T] = []
     loop = asyncio.get_event_loop_policy().get_event_loop()
-    with _fewer_collections(), _pickler_restored():
+    with fewer_collections(), _pickler_restored():
         loop.run_until_complete(run_pulumi_func(lambda: result.append(program())))
     return monitor.recorded, result[0]
 

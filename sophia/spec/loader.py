@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..memory import fewer_collections
 from .errors import InvalidSpecError, SpecError, did_you_mean, quoted_list
 from .model import CLUSTER_TYPES, PATTERN_HINTS, ExistingCluster, Platform
 from .schema import offending_fields, schema_errors
@@ -32,20 +33,22 @@ def load_spec(path: str | Path, stack: str | None = None) -> LoadedSpec:
     breaks staging fails validation even while production is fine.
     """
     path = Path(path)
-    return validate_document(read_document(path), path, stack)
+    with fewer_collections():
+        return validate_document(read_document(path), path, stack)
 
 
 def load_stack(path: str | Path, stack: str | None = None) -> LoadedSpec:
     """The spec as `stack` sees it — or, unnamed, the default stack (`Platform.default_stack`)
     — read and parsed once (what commands that act on one stack need)."""
     path = Path(path)
-    document = read_document(path)
-    if stack is None:
-        base, errors = _check(document)
-        if base is None or errors:
-            raise InvalidSpecError(errors)
-        return validate_document(document, path, base.default_stack, checked=base)
-    return validate_document(document, path, stack)
+    with fewer_collections():
+        document = read_document(path)
+        if stack is None:
+            base, errors = _check(document)
+            if base is None or errors:
+                raise InvalidSpecError(errors)
+            return validate_document(document, path, base.default_stack, checked=base)
+        return validate_document(document, path, stack)
 
 
 def validate_document(

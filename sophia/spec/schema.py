@@ -6,9 +6,13 @@ this module also turns jsonschema's errors into sentences a platform engineer ca
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
@@ -79,11 +83,61 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(platform_schema())
 
 
+FAST_CHECK_VALUES = 5_000
+"""Documents with more values than this (about 150 services) are first checked by the
+schema compiled to Python (fastjsonschema), ten times faster than jsonschema at 1000
+services; only a document it refuses goes through jsonschema, whose errors are the ones
+reported. Smaller ones go straight to jsonschema (the compiled check costs an import)."""
+
+
 def schema_errors(document: SpecDocument) -> list[SpecError]:
+    if len(document.locations) > FAST_CHECK_VALUES and _compiled_check_passes(document.data):
+        return []
     errors: list[SpecError] = []
     for error in _validator().iter_errors(document.data):
         errors.extend(_explain(error, document))
     return errors
+
+
+def _compiled_check_passes(data: Any) -> bool:
+    from fastjsonschema import JsonSchemaException  # type: ignore[import-untyped]
+
+    try:
+        _compiled_validator()(data)
+    except JsonSchemaException:
+        return False
+    return True
+
+
+@cache
+def _compiled_validator() -> Callable[[Any], Any]:
+    """The schema as Python code, generated once per schema and fastjsonschema version into
+    the user's cache (compiling takes 0.2 s), imported from there afterwards."""
+    import fastjsonschema
+
+    # Without its $id the generated entry point is named `validate`.
+    schema = {key: value for key, value in platform_schema().items() if key != "$id"}
+    digest = hashlib.sha256(
+        (json.dumps(schema, sort_keys=True) + fastjsonschema.VERSION).encode()
+    ).hexdigest()[:16]
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sophia-infra"
+    path = folder / "schema" / f"platform_{digest}.py"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(fastjsonschema.compile_to_code(schema), encoding="utf-8")
+            partial.replace(path)
+        spec = importlib.util.spec_from_file_location(f"_sophia_schema_{digest}", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        validate: Callable[[Any], Any] = module.validate
+        return validate
+    except (OSError, ImportError, SyntaxError):  # no writable cache: compile in memory
+        compiled: Callable[[Any], Any] = fastjsonschema.compile(schema)
+        return compiled
 
 
 def offending_fields(document: SpecDocument) -> tuple[list[FieldPath], list[FieldPath]]:
