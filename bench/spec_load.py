@@ -2,8 +2,8 @@
 runs on every edit — side by side with what they cost before.
 
 1. Parse (YAML → data with every location) and parse + validate (`load_spec`) at 10 to 5000
-   services: libyaml composing with ruamel's YAML 1.2 resolution (now) against ruamel's
-   pure-Python composer (before), on the same file, in one run.
+   services, now against before on the same file in one run: before = ruamel's pure-Python
+   composer, jsonschema for every check, the collector at its defaults (`as_before`).
 2. `sophia --help`, `sophia validate` and `sophia preview` of specs/sophia.yaml: wall time.
 
 Prints a table and writes bench/results/spec_load.json.
@@ -17,14 +17,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from sophia.spec import load_spec, source
+from sophia.spec import load_spec, loader, schema, source
 from sophia.spec.source import MAX_BYTES, read_document
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -46,18 +46,30 @@ def best_of(fn: Callable[[], Any], repeats: int = REPEATS) -> float:
 
 
 @contextmanager
-def ruamel_composer() -> Iterator[None]:
-    """The reader as it was: ruamel's pure-Python composer for every document."""
+def as_before() -> Iterator[None]:
+    """The reader as it was: ruamel's pure-Python composer for every document, every schema
+    check by jsonschema, the collector at its default thresholds."""
     compose = source.libyaml.compose_all
+    gate = schema.FAST_CHECK_VALUES
+    pause = loader.fewer_collections
 
     def refuse(*_args: object, **_kwargs: object) -> Any:
         raise source.libyaml.YAMLError("bench: compose with ruamel")
 
     source.libyaml.compose_all = refuse
+    schema.FAST_CHECK_VALUES = 10**12
+    loader.fewer_collections = nullcontext  # type: ignore[assignment]
     try:
         yield
     finally:
         source.libyaml.compose_all = compose
+        schema.FAST_CHECK_VALUES = gate
+        loader.fewer_collections = pause
+
+
+def parse_only(path: Path) -> None:
+    with loader.fewer_collections():
+        read_document(path)
 
 
 def command_wall(*args: str) -> float:
@@ -79,10 +91,10 @@ def main() -> None:
             path = write_spec(Path(tmp) / f"spec-{size}.yaml", size)
             assert path.stat().st_size <= MAX_BYTES, f"{size} services exceed the 1 MiB limit"
             load_spec(path)  # accepted at every size reported
-            parse = best_of(lambda p=path: read_document(p))
+            parse = best_of(lambda p=path: parse_only(p))
             load = best_of(lambda p=path: load_spec(p))
-            with ruamel_composer():
-                parse_before = best_of(lambda p=path: read_document(p))
+            with as_before():
+                parse_before = best_of(lambda p=path: parse_only(p))
                 load_before = best_of(lambda p=path: load_spec(p))
             rows[size] = {
                 "services": size,
