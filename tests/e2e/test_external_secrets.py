@@ -61,7 +61,12 @@ def test_external_secrets_objects_pass_the_operators_crds(
     out = tmp_path / "manifests"
     _render(spec, out)
     listing = (out / "SECRETS.txt").read_text(encoding="utf-8").splitlines()[1:]
-    assert [line.split(":")[0] for line in listing] == [f"{namespace}/credentials-esc-token"]
+    # The stores' token, and business intelligence's connection details (its own Snowflake
+    # user and key, the index's host: made by the stack, in no ESC environment).
+    assert [line.split(":")[0] for line in listing] == [
+        f"{namespace}/credentials-business-intelligence-connections",
+        f"{namespace}/credentials-esc-token",
+    ]
     cluster.kubectl("apply", "-f", str(out / f"namespace-{namespace}.yaml"))
     applied = cluster.kubectl("apply", "--server-side", "--field-manager=e2e", "-f", str(out))
     assert applied.returncode == 0, applied.stderr
