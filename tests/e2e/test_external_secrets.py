@@ -63,7 +63,7 @@ def test_external_secrets_objects_pass_the_operators_crds(
     listing = (out / "SECRETS.txt").read_text(encoding="utf-8").splitlines()[1:]
     # The stores' token, and business intelligence's connection details (its own Snowflake
     # user and key, the index's host: made by the stack, in no ESC environment).
-    assert [line.split(":")[0] for line in listing] == [
+    assert sorted(line.split(":")[0] for line in listing) == [
         f"{namespace}/credentials-business-intelligence-connections",
         f"{namespace}/credentials-esc-token",
     ]
