@@ -14,6 +14,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider
 
+from .secret_inputs import secret_outputs
+
 SECRET_KEY_TYPE = "pulumi-python:dynamic/sophia:StackSecretKey"
 
 
@@ -34,8 +36,5 @@ class StackSecretKey(pulumi.dynamic.Resource, module="sophia", name="StackSecret
             StackSecretKeyProvider(),
             resource_name,
             {"value": None},
-            pulumi.ResourceOptions.merge(
-                opts or pulumi.ResourceOptions(),
-                pulumi.ResourceOptions(additional_secret_outputs=["value"]),
-            ),
+            secret_outputs(opts, "value"),
         )

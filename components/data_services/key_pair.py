@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider
 
+from ..secret_inputs import secret_outputs
+
 KEY_PAIR_TYPE = "pulumi-python:dynamic/sophia:ServiceKeyPair"
 
 
@@ -55,8 +57,5 @@ class ServiceKeyPair(pulumi.dynamic.Resource, module="sophia", name="ServiceKeyP
             ServiceKeyPairProvider(),
             resource_name,
             {"private_key_pem": None, "public_key": None},
-            pulumi.ResourceOptions.merge(
-                opts or pulumi.ResourceOptions(),
-                pulumi.ResourceOptions(additional_secret_outputs=["private_key_pem"]),
-            ),
+            secret_outputs(opts, "private_key_pem"),
         )

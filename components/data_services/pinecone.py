@@ -27,6 +27,7 @@ from pulumi.dynamic import (
 )
 
 from ..rest import ConflictError, DeletionProtectedError, RetryPolicy, ambiguous, create_once
+from ..secret_inputs import secret_input, secret_outputs
 from .pinecone_client import INDEX_NAME, PineconeClient, PineconeIndexModel
 
 PINECONE_INDEX_TYPE = "pulumi-python:dynamic/pinecone:Index"
@@ -270,15 +271,12 @@ class PineconeIndexResource(pulumi.dynamic.Resource, module="pinecone", name="In
                 "deletion_protection": "enabled" if args.deletion_protection else "disabled",
                 "tags": {**args.tags, OWNER_TAG: args.owner},
                 "owner": args.owner,
-                "api_key": pulumi.Output.secret(args.api_key) if args.api_key is not None else None,
+                "api_key": secret_input(args.api_key),
                 "api_base": args.api_base,
                 "host": None,
                 "state": None,
             },
-            pulumi.ResourceOptions.merge(
-                opts or pulumi.ResourceOptions(),
-                pulumi.ResourceOptions(additional_secret_outputs=["api_key"]),
-            ),
+            secret_outputs(opts, "api_key"),
         )
 
 

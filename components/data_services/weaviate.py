@@ -27,6 +27,7 @@ from pulumi.dynamic import (
 )
 
 from ..rest import ConflictError, DeletionProtectedError, RetryPolicy, ambiguous, create_once
+from ..secret_inputs import secret_input, secret_outputs
 from .weaviate_client import COLLECTION_NAME, WeaviateClient
 
 WEAVIATE_COLLECTION_TYPE = "pulumi-python:dynamic/weaviate:Collection"
@@ -228,12 +229,9 @@ class WeaviateCollectionResource(pulumi.dynamic.Resource, module="weaviate", nam
                 "properties": [p.to_api() for p in args.properties],
                 "deletion_protection": args.deletion_protection,
                 "owner": args.owner,
-                "api_key": pulumi.Output.secret(args.api_key) if args.api_key is not None else None,
+                "api_key": secret_input(args.api_key),
             },
-            pulumi.ResourceOptions.merge(
-                opts or pulumi.ResourceOptions(),
-                pulumi.ResourceOptions(additional_secret_outputs=["api_key"]),
-            ),
+            secret_outputs(opts, "api_key"),
         )
 
 

@@ -14,6 +14,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
 from ..rest import RetryPolicy
+from ..secret_inputs import secret_input, secret_outputs
 from .adopt import create_once
 from .client import client_for
 from .errors import NotFoundError
@@ -98,12 +99,9 @@ class LambdaFirewallRuleset(pulumi.dynamic.Resource, module="lambda", name="Fire
                 "name": name,
                 "region": region,
                 "rules": [r.to_api() for r in rules],
-                "api_key": pulumi.Output.secret(api_key) if api_key is not None else None,
+                "api_key": secret_input(api_key),
                 "api_base": api_base,
                 "ruleset_id": None,
             },
-            pulumi.ResourceOptions.merge(
-                opts or pulumi.ResourceOptions(),
-                pulumi.ResourceOptions(additional_secret_outputs=["api_key"]),
-            ),
+            secret_outputs(opts, "api_key"),
         )

@@ -25,6 +25,7 @@ from pulumi.dynamic import (
 
 from ..catalog import load_catalog
 from ..rest import RetryPolicy
+from ..secret_inputs import secret_input, secret_outputs
 from .adopt import create_once
 from .client import LambdaCloudClient, client_for
 from .errors import InsufficientCapacityError, NotFoundError
@@ -241,7 +242,7 @@ class LambdaInstance(pulumi.dynamic.Resource, module="lambda", name="Instance"):
             "ssh_key_names": list(args.ssh_key_names),
             "file_system_names": list(args.file_system_names),
             "firewall_ruleset_ids": list(args.firewall_ruleset_ids),
-            "api_key": pulumi.Output.secret(args.api_key) if args.api_key is not None else None,
+            "api_key": secret_input(args.api_key),
             "api_base": args.api_base,
             "boot_timeout_seconds": args.boot_timeout_seconds,
             "poll_interval_seconds": args.poll_interval_seconds,
@@ -251,10 +252,7 @@ class LambdaInstance(pulumi.dynamic.Resource, module="lambda", name="Instance"):
             provider or LambdaInstanceProvider(),
             resource_name,
             props,
-            pulumi.ResourceOptions.merge(
-                opts or pulumi.ResourceOptions(),
-                pulumi.ResourceOptions(additional_secret_outputs=["api_key"]),
-            ),
+            secret_outputs(opts, "api_key"),
         )
 
 
@@ -310,12 +308,9 @@ class LambdaSshKey(pulumi.dynamic.Resource, module="lambda", name="SshKey"):
             {
                 "name": name,
                 "public_key": public_key,
-                "api_key": pulumi.Output.secret(api_key) if api_key is not None else None,
+                "api_key": secret_input(api_key),
                 "api_base": api_base,
                 "key_id": None,
             },
-            pulumi.ResourceOptions.merge(
-                opts or pulumi.ResourceOptions(),
-                pulumi.ResourceOptions(additional_secret_outputs=["api_key"]),
-            ),
+            secret_outputs(opts, "api_key"),
         )

@@ -13,6 +13,7 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider
 
 from ..rest import RetryPolicy
+from ..secret_inputs import secret_input, secret_outputs
 from .adopt import create_once
 from .client import client_for
 from .errors import NotFoundError
@@ -103,12 +104,9 @@ class LambdaFileSystem(pulumi.dynamic.Resource, module="lambda", name="FileSyste
             {
                 "name": name,
                 "region": region,
-                "api_key": pulumi.Output.secret(api_key) if api_key is not None else None,
+                "api_key": secret_input(api_key),
                 "api_base": api_base,
                 "mount_point": None,
             },
-            pulumi.ResourceOptions.merge(
-                opts or pulumi.ResourceOptions(),
-                pulumi.ResourceOptions(additional_secret_outputs=["api_key"]),
-            ),
+            secret_outputs(opts, "api_key"),
         )
