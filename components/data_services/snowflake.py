@@ -57,8 +57,6 @@ PROVIDER_SECRETS = ["oauthAuthorizationUrl", "oauthClientId", "oauthClientSecret
                     "privateKey", "privateKeyPassphrase", "proxyPassword", "token"]  # fmt: skip
 """What the provider's schema marks secret (its SDK's `additional_secret_outputs`)."""
 
-WAREHOUSE_TYPE = "snowflake:index/warehouse:Warehouse"
-DATABASE_TYPE = "snowflake:index/database:Database"
 Access = Literal["read", "write"]
 READ_PRIVILEGES = ["SELECT"]
 WRITE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"]

@@ -15,13 +15,12 @@ from typing import Any, TypeVar, overload
 
 import httpx
 
-from ..rest import ApiKey, RetryPolicy, retrying
+from ..rest import ApiKey, RetryPolicy, retry_after_seconds, retrying
 from .errors import (
     MalformedResponseError,
     RateLimitedError,
     ServerError,
     error_from_response,
-    retry_after_seconds,
 )
 from .models import (
     FileSystem,

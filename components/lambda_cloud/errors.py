@@ -5,10 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..rest import retry_after_seconds
-
-__all__ = ["retry_after_seconds"]  # re-exported: the client reads Retry-After through here
-
 
 class LambdaApiError(Exception):
     """An error answer of the API (`{"error": {"code", "message", "suggestion"}}`)."""

@@ -33,18 +33,6 @@ DATA_PATTERN_HINTS = {
     "starting with a digit",
 }
 
-WAREHOUSE_SIZES = (
-    "XSMALL",
-    "SMALL",
-    "MEDIUM",
-    "LARGE",
-    "XLARGE",
-    "XXLARGE",
-    "XXXLARGE",
-    "X4LARGE",
-    "X5LARGE",
-    "X6LARGE",
-)
 WarehouseSize = Literal[
     "XSMALL",
     "SMALL",

@@ -100,3 +100,13 @@ def test_the_plugin_version_is_the_pinned_sdks() -> None:
 def test_the_key_pair_stays_secret() -> None:
     recorded, _ = run_under_mocks(lambda: ServiceKeyPair("k"), "parity")
     assert recorded[0].type == "pulumi-python:dynamic/sophia:ServiceKeyPair"
+
+
+def test_the_spec_offers_exactly_the_sizes_the_pricing_knows() -> None:
+    from typing import get_args
+
+    from sophia_guardrails.pricing import SNOWFLAKE_CREDITS_PER_HOUR
+
+    from sophia.spec.data_services import WarehouseSize
+
+    assert get_args(WarehouseSize) == tuple(SNOWFLAKE_CREDITS_PER_HOUR)
