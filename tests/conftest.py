@@ -1,11 +1,14 @@
-"""Shared fixtures: the repository's paths and a way to write throwaway spec files."""
+"""Shared fixtures: the repository's paths, throwaway spec files, the data-service API fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.pinecone import FakePinecone
+from tests.fakes.weaviate import FakeWeaviate
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "specs" / "sophia.yaml"
@@ -23,3 +26,19 @@ def write_spec(tmp_path: Path) -> Callable[[str | bytes, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def pinecone() -> Iterator[FakePinecone]:
+    """Pinecone's control plane on loopback; nothing may have gone off its document."""
+    with FakePinecone() as fake:
+        yield fake
+        assert fake.faults.contract_violations == []
+
+
+@pytest.fixture
+def weaviate() -> Iterator[FakeWeaviate]:
+    """Weaviate's schema API on loopback; nothing may have gone off its document."""
+    with FakeWeaviate() as fake:
+        yield fake
+        assert fake.faults.contract_violations == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
@@ -84,20 +84,6 @@ def program(pinecone: FakePinecone, weaviate: FakeWeaviate) -> Callable[[], None
         pulumi.export("host", index.host)
 
     return run
-
-
-@pytest.fixture
-def pinecone() -> Iterator[FakePinecone]:
-    with FakePinecone() as fake:
-        yield fake
-        assert fake.faults.contract_violations == []
-
-
-@pytest.fixture
-def weaviate() -> Iterator[FakeWeaviate]:
-    with FakeWeaviate() as fake:
-        yield fake
-        assert fake.faults.contract_violations == []
 
 
 @pytest.fixture
