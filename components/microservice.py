@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pulumi
-import pulumi_docker as docker
 import pulumi_kubernetes as k8s
+
+if TYPE_CHECKING:
+    import pulumi_docker as docker
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_NODE_LABEL = "gpu-type"
@@ -327,6 +329,8 @@ class SophiaMicroservice(pulumi.ComponentResource):
         )
 
     def _build_image(self, build: ImageBuild, opts: pulumi.ResourceOptions) -> docker.Image:
+        import pulumi_docker as docker  # only programs that build images pay for its import
+
         registry = (
             docker.RegistryArgs(
                 server=build.registry_server,

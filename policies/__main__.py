@@ -1,5 +1,5 @@
 """Entry point the Pulumi CLI (and `sophia preview`) starts: serves the Analyzer over gRPC."""
 
-from sophia_guardrails import build_pack
+from sophia_guardrails.pack import build_pack
 
 build_pack()

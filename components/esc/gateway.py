@@ -10,14 +10,14 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pulumi_esc_sdk as esc
-import urllib3
 import yaml
-from pulumi_esc_sdk.exceptions import ApiException
 
 from .errors import EscConflictError, EscDefinitionError, EscError, EscNotFoundError
+
+if TYPE_CHECKING:
+    from pulumi_esc_sdk.exceptions import ApiException
 
 DEFAULT_API_URL = "https://api.pulumi.com"
 T = TypeVar("T")
@@ -62,7 +62,13 @@ def pulumi_cloud(access_token: str | None = None, api_url: str | None = None) ->
 
 
 class EscGateway:
+    """The SDK (a fifth of a second to import) loads with the first gateway: a preview, which
+    registers ESC resources but never calls the API, does not pay for it."""
+
     def __init__(self, access_token: str | None = None, api_url: str | None = None) -> None:
+        import pulumi_esc_sdk as esc
+        import urllib3
+
         token, url = pulumi_cloud(access_token, api_url)
         configuration = esc.Configuration(host=url, access_token=token)
         # Idempotent calls only (urllib3 never repeats PATCH or POST): reads survive a blip.
@@ -76,6 +82,9 @@ class EscGateway:
         return f"EscGateway(api_url={self.api_url!r})"
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
+        import urllib3
+        from pulumi_esc_sdk.exceptions import ApiException
+
         try:
             return call()
         except ApiException as exc:

@@ -1,5 +1,5 @@
 """`python -m sophia_guardrails`: serve the pack from wherever it is installed (sophia preview)."""
 
-from sophia_guardrails import build_pack
+from sophia_guardrails.pack import build_pack
 
 build_pack()
