@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +39,8 @@ LEVELS = {
 }
 LEVEL_NAMES = {value: name for name, value in LEVELS.items()}
 STARTUP_SECONDS = 30.0
+ANSWER_SECONDS = 120.0
+"""A pack that has not answered one resource in two minutes is stuck, not slow."""
 
 
 class PolicyPackError(Exception):
@@ -84,8 +88,11 @@ def _struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
 class PolicyPackProcess:
     """`with PolicyPackProcess() as pack:` — the pack runs for the block's duration."""
 
-    def __init__(self, python: str = sys.executable) -> None:
+    def __init__(
+        self, python: str = sys.executable, args: Sequence[str] = ("-m", PACK_MODULE)
+    ) -> None:
         self.python = python
+        self.args = tuple(args)
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._channel: grpc.Channel | None = None
@@ -114,7 +121,7 @@ class PolicyPackProcess:
         """Start the process; `connect` waits for it (start early, connect late, to overlap)."""
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 — closed by stop()
         self._process = subprocess.Popen(
-            [self.python, "-m", PACK_MODULE],
+            [self.python, *self.args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,  # a file, not a pipe: a chatty pack must never block on it
@@ -129,9 +136,12 @@ class PolicyPackProcess:
             self.launch()
         port = self._read_port()
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(self._channel).result(timeout=STARTUP_SECONDS)
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
-        info = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
+        # The first call waits for the connection (not channel_ready_future: its polling
+        # thread made closing the channel wait 150 ms).
+        info = self._stub.GetAnalyzerInfo(
+            empty_pb2.Empty(), wait_for_ready=True, timeout=STARTUP_SECONDS
+        )
         self.name = info.name
         self.policies = {
             p.name: PolicyInfo(
@@ -236,38 +246,118 @@ class PolicyPackProcess:
     # --- analysis ---
 
     def analyze(self, resource: RecordedResource) -> list[Diagnostic]:
-        response = self.stub.Analyze(
-            analyzer_pb2.AnalyzeRequest(
-                type=resource.type,
-                properties=resource.struct,
-                urn=resource.urn,
-                name=resource.name,
-                provider=_provider_request(resource),
-                options=_options(resource),
-            )
-        )
+        return self.analyze_later(resource)()
+
+    def analyze_later(self, resource: RecordedResource) -> Callable[[], list[Diagnostic]]:
+        """Send Analyze now; the returned function waits for its answer."""
+        answer = self.stub.Analyze.future(analyze_request(resource))
         # As the engine does: a violation without a URN is the analyzed resource's.
-        return [Diagnostic.from_proto(d, resource.urn) for d in response.diagnostics]
+        return lambda: [
+            Diagnostic.from_proto(d, resource.urn)
+            for d in answer.result(timeout=ANSWER_SECONDS).diagnostics
+        ]
 
     def analyze_stack(self, resources: Iterable[RecordedResource]) -> list[Diagnostic]:
-        request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[
-                analyzer_pb2.AnalyzerResource(
-                    type=r.type,
-                    properties=r.struct,
-                    urn=r.urn,
-                    name=r.name,
-                    parent=r.parent,
-                    dependencies=list(r.dependencies),
-                    provider=_provider_request(r),
-                    options=_options(r),
-                )
-                for r in resources
-            ]
-        )
         # A stack policy's violation without a URN is reported on the stack, as the engine does.
-        diagnostics = self.stub.AnalyzeStack(request).diagnostics
+        diagnostics = self.stub.AnalyzeStack(stack_request(resources)).diagnostics
         return [Diagnostic.from_proto(d, self._stack_urn) for d in diagnostics]
+
+
+class Analysis:
+    """What the CLI does with a policy pack during a preview, overlapped with the program:
+    configure the pack, Analyze each resource as the program registers it (as the engine does),
+    AnalyzeStack once the program is done.
+
+        with Analysis(pack, config, project, stack) as analysis:
+            run_spec(..., on_register=analysis.submit)
+            diagnostics = analysis.finish(resources)
+
+    A worker thread waits for the pack's start and its answers while the program runs, so a
+    preview pays for the policies only what is left when the program ends. At most `WINDOW`
+    requests are in flight at once: the pack's answers keep their order, its queue stays short.
+    """
+
+    WINDOW = 16
+
+    def __init__(
+        self, pack: PolicyPackProcess, config: Mapping[str, Any], project: str, stack: str
+    ) -> None:
+        self._pack = pack
+        self._config = config
+        self._project = project
+        self._stack = stack
+        self._queue: queue.SimpleQueue[RecordedResource | None] = queue.SimpleQueue()
+        self._diagnostics: list[Diagnostic] = []
+        self._failure: BaseException | None = None
+        self._worker = threading.Thread(target=self._work, name="sophia-analysis", daemon=True)
+
+    def __enter__(self) -> Analysis:
+        self._worker.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._queue.put(None)
+        self._worker.join()
+
+    def submit(self, resource: RecordedResource) -> None:
+        self._queue.put(resource)
+
+    def finish(self, resources: Iterable[RecordedResource]) -> list[Diagnostic]:
+        """Every Analyze answer in the order submitted, then AnalyzeStack's over `resources`.
+        Raises what the worker met (a pack that did not start, an invalid policy config)."""
+        self._queue.put(None)
+        self._worker.join()
+        if self._failure is not None:
+            raise self._failure
+        return self._diagnostics + self._pack.analyze_stack(resources)
+
+    def _work(self) -> None:
+        pending: deque[Callable[[], list[Diagnostic]]] = deque()
+        try:
+            self._pack.connect()
+            self._pack.configure(self._pack.resolve_config(self._config))
+            self._pack.configure_stack(self._project, self._stack)
+            for resource in iter(self._queue.get, None):
+                pending.append(self._pack.analyze_later(resource))
+                if len(pending) > self.WINDOW:
+                    self._diagnostics += pending.popleft()()
+            while pending:
+                self._diagnostics += pending.popleft()()
+        except BaseException as failure:  # raised again by finish(), in the caller's thread
+            self._failure = failure
+            while self._queue.get() is not None:
+                pass  # let the program finish; its resources are not analyzed
+
+
+def analyze_request(resource: RecordedResource) -> analyzer_pb2.AnalyzeRequest:
+    """A resource as the engine describes it to Analyze."""
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource.type,
+        properties=resource.struct,
+        urn=resource.urn,
+        name=resource.name,
+        provider=_provider_request(resource),
+        options=_options(resource),
+    )
+
+
+def stack_request(resources: Iterable[RecordedResource]) -> analyzer_pb2.AnalyzeStackRequest:
+    """The stack's resources as the engine describes them to AnalyzeStack."""
+    return analyzer_pb2.AnalyzeStackRequest(
+        resources=[
+            analyzer_pb2.AnalyzerResource(
+                type=r.type,
+                properties=r.struct,
+                urn=r.urn,
+                name=r.name,
+                parent=r.parent,
+                dependencies=list(r.dependencies),
+                provider=_provider_request(r),
+                options=_options(r),
+            )
+            for r in resources
+        ]
+    )
 
 
 def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:

@@ -20,7 +20,7 @@ from ..costs import CostEstimate, estimate_costs, service_costs
 from ..policy_config import policy_config as spec_policy_config
 from ..spec import InvalidSpecError, LoadedSpec, load_spec, load_stack, validate_document
 from ..spec.source import parse_document
-from .analyzer import Diagnostic, PolicyPackProcess, load_policy_config
+from .analyzer import Analysis, Diagnostic, PolicyPackProcess, load_policy_config
 from .changes import LAMBDA_INSTANCE, Plan, plan_changes
 from .runner import PROJECT, RecordedResource, run_spec, unwrap_secrets
 
@@ -120,11 +120,12 @@ def preview_spec(
     running = pack or PolicyPackProcess()
     if own:
         running.launch()  # starts while the program runs
+    policy_config = spec_policy_config(spec.platform, file_config)
     try:
-        resources, _ = run_spec(spec, stack)
+        with Analysis(running, policy_config, PROJECT, stack) as analysis:
+            resources, _ = run_spec(spec, stack, on_register=analysis.submit)
+            diagnostics = analysis.finish(resources)
         comparison = _compare_with_base(base, spec, stack, resources) if base else None
-        policy_config = spec_policy_config(spec.platform, file_config)
-        diagnostics = check_resources(running, resources, stack, policy_config)
     finally:
         if own:
             running.stop()
@@ -141,11 +142,10 @@ def check_resources(
     policy_config: Mapping[str, Any],
 ) -> list[Diagnostic]:
     """What the CLI does with a policy pack: configure it, then Analyze each, AnalyzeStack all."""
-    pack.connect()
-    pack.configure(pack.resolve_config(policy_config))
-    pack.configure_stack(PROJECT, stack)
-    diagnostics = [d for r in resources for d in pack.analyze(r)]
-    return diagnostics + pack.analyze_stack(resources)
+    with Analysis(pack, policy_config, PROJECT, stack) as analysis:
+        for resource in resources:
+            analysis.submit(resource)
+        return analysis.finish(resources)
 
 
 def read_base(ref: str, spec_path: Path) -> tuple[str, str]:

@@ -29,8 +29,14 @@ from sophia_guardrails import server
 from sophia_guardrails.decode import SECRET_SIG, SIG_KEY, UNKNOWN_VALUES, UnreadableError, decode
 from sophia_guardrails.pack import PACK_NAME, POLICIES
 
-from sophia.offline.analyzer import LEVEL_NAMES, LEVELS, PolicyInfo, PolicyPackProcess, _options
-from sophia.offline.analyzer import _provider_request as provider_request
+from sophia.offline.analyzer import (
+    LEVEL_NAMES,
+    LEVELS,
+    PolicyInfo,
+    PolicyPackProcess,
+    analyze_request,
+    stack_request,
+)
 from sophia.offline.runner import RecordedResource, run_spec
 from sophia.spec import load_stack
 
@@ -96,32 +102,9 @@ def platform() -> list[RecordedResource]:
 
 
 def _analyze_request(r: RecordedResource, struct: struct_pb2.Struct) -> Any:
-    return analyzer_pb2.AnalyzeRequest(
-        type=r.type,
-        properties=struct,
-        urn=r.urn,
-        name=r.name,
-        provider=provider_request(r),
-        options=_options(r),
-    )
-
-
-def _stack_request(resources: list[RecordedResource]) -> Any:
-    return analyzer_pb2.AnalyzeStackRequest(
-        resources=[
-            analyzer_pb2.AnalyzerResource(
-                type=r.type,
-                properties=r.struct,
-                urn=r.urn,
-                name=r.name,
-                parent=r.parent,
-                dependencies=list(r.dependencies),
-                provider=provider_request(r),
-                options=_options(r),
-            )
-            for r in resources
-        ]
-    )
+    request = analyze_request(r)
+    request.properties.CopyFrom(struct)
+    return request
 
 
 def _answer(response: Any) -> tuple[list[str], list[str]]:
@@ -142,7 +125,7 @@ def test_every_resource_of_the_spec_gets_pulumi_policys_verdicts(
     fired = 0
     for r in platform:
         fired += len(_same_analysis(servicers, r, r.struct).diagnostics)
-    theirs, ours = (s.AnalyzeStack(_stack_request(platform), None) for s in servicers)
+    theirs, ours = (s.AnalyzeStack(stack_request(platform), None) for s in servicers)
     assert _answer(ours) == _answer(theirs)
     assert fired + len(ours.diagnostics) > 0  # the comparison covered verdicts, not silence
 
@@ -233,7 +216,7 @@ def test_no_policy_changes_what_the_others_read(
     _, ours = servicers
     for r in platform:
         ours.Analyze(_analyze_request(r, r.struct), None)
-    ours.AnalyzeStack(_stack_request(platform), None)
+    ours.AnalyzeStack(stack_request(platform), None)
     assert read and all(view == before for view, before in read if isinstance(view, dict))
 
 
