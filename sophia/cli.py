@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
-from rich.table import Table
 
 from .console import (
     DEFAULT_SPEC,
@@ -28,6 +27,7 @@ from .console import (
 from .secrets.cli import secrets_app
 
 if TYPE_CHECKING:
+
     from .planning.run import PlanReport
     from .spec import SpecError
 
@@ -38,6 +38,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    # Plain help, as click prints it: rich's help renderer (with its Markdown parser) took a
+    # third of `sophia --help`; the subcommands inherit this.
+    rich_markup_mode=None,
 )
 
 
@@ -427,6 +430,8 @@ def _print_plan(report: PlanReport) -> None:
     if not plan_.feasible:
         err.print(f"no plan: {plan_.reason}", markup=False)
         return
+    from rich.table import Table
+
     table = Table(title="Cheapest hosts for the demand", title_justify="left")
     for column in ("host", "type", "GPUs", "USD/month", "CPU", "memory", "pods"):
         table.add_column(column)
@@ -591,6 +596,8 @@ def catalog(ctx: typer.Context) -> None:
     """Print the Lambda Cloud instance catalog that cost estimates and policies use."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.table import Table
+
     from components.catalog import HOURS_PER_MONTH, load_catalog
 
     data = load_catalog()
