@@ -50,20 +50,20 @@ def as_before() -> Iterator[None]:
     """The reader as it was: ruamel's pure-Python composer for every document, every schema
     check by jsonschema, the collector at its default thresholds."""
     compose = source.libyaml.compose_all
-    gate = schema.FAST_CHECK_VALUES
+    compiled = schema._compiled_check_passes
     pause = loader.fewer_collections
 
     def refuse(*_args: object, **_kwargs: object) -> Any:
         raise source.libyaml.YAMLError("bench: compose with ruamel")
 
     source.libyaml.compose_all = refuse
-    schema.FAST_CHECK_VALUES = 10**12
+    schema._compiled_check_passes = lambda _data: False
     loader.fewer_collections = nullcontext  # type: ignore[assignment]
     try:
         yield
     finally:
         source.libyaml.compose_all = compose
-        schema.FAST_CHECK_VALUES = gate
+        schema._compiled_check_passes = compiled
         loader.fewer_collections = pause
 
 

@@ -15,7 +15,6 @@ from jsonschema import Draft202012Validator
 from sophia.spec import load_spec, source
 from sophia.spec.errors import InvalidSpecError
 from sophia.spec.schema import (
-    FAST_CHECK_VALUES,
     _compiled_check_passes,
     platform_schema,
     schema_errors,
@@ -72,7 +71,6 @@ def test_a_large_invalid_spec_gets_jsonschemas_located_errors(tmp_path: Path) ->
     text = path.read_text(encoding="utf-8").replace('"replicas":2', '"replicas":"two"', 1)
     path.write_text(text, encoding="utf-8")
     document = source.read_document(path)
-    assert len(document.locations) > FAST_CHECK_VALUES
     errors = schema_errors(document)
     assert len(errors) == 1 and "replicas" in errors[0].path and errors[0].line == 3
     with pytest.raises(InvalidSpecError):
