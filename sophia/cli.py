@@ -27,7 +27,6 @@ from .console import (
 from .secrets.cli import secrets_app
 
 if TYPE_CHECKING:
-
     from .planning.run import PlanReport
     from .spec import SpecError
 

@@ -295,10 +295,24 @@ def _room_left(node: Node) -> tuple[float, int]:
 
 
 def place(pods: Sequence[Pod], nodes: list[Node]) -> Placement:
+    """Largest pods first, each on the matching node with the most room. Ties are broken by
+    name, never by the order resources arrived in (the engine registers them in whatever
+    order the program's coroutines finish): the same stack always gets the same placement."""
     unplaced: list[tuple[Pod, str]] = []
-    order = sorted(pods, key=lambda p: (-p.request.gpus, -p.request.cpu_m, -p.request.memory))
+    order = sorted(
+        pods,
+        key=lambda p: (
+            -p.request.gpus,
+            -p.request.cpu_m,
+            -p.request.memory,
+            p.workload,
+            p.kind,
+            p.index,
+        ),
+    )
+    by_name = sorted(nodes, key=lambda n: n.name)
     for pod in order:
-        candidates = [n for n in nodes if eligible(pod, n)]
+        candidates = [n for n in by_name if eligible(pod, n)]
         if not candidates:
             unplaced.append((pod, "no node matches its node selector, affinity and tolerations"))
             continue

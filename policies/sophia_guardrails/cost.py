@@ -36,9 +36,10 @@ def _check_budget(args: StackValidationArgs, report: ReportViolation) -> None:
     budget = float(config(args, "monthlyBudgetUsd", DEFAULT_BUDGET_USD))
     items = []
     total = 0.0
-    for r in args.resources:
-        if r.resource_type != LAMBDA_INSTANCE:
-            continue
+    # In name order: the engine registers resources in whatever order the program's
+    # coroutines finish, and the same stack must get the same message.
+    hosts = [r for r in args.resources if r.resource_type == LAMBDA_INSTANCE]
+    for r in sorted(hosts, key=lambda r: str(r.props.get("name") or r.name)):
         itype = str(r.props.get("instance_type_name"))
         entry = catalog.get(itype)
         name = r.props.get("name") or r.name
@@ -50,7 +51,7 @@ def _check_budget(args: StackValidationArgs, report: ReportViolation) -> None:
         items.append(
             f"{name} ({itype}) {entry.price_usd_per_hour:.2f} USD/h × {hours:g} h = {monthly:,.2f}"
         )
-    for item in _data_services(args, hours):
+    for item in sorted(_data_services(args, hours), key=lambda item: item.item):
         total += item.monthly_usd
         items.append(f"{item.item} {item.monthly_usd:,.2f} ({item.assumptions})")
     if total > budget:

@@ -307,3 +307,17 @@ def test_unreadable_properties_say_what_and_where(props: dict[str, Any], problem
     with pytest.raises(UnreadableError) as raised:
         decode(_struct(props), max_depth=4, max_values=20)
     assert str(raised.value).startswith(problem)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_stack_verdicts_do_not_depend_on_the_order_resources_arrive_in(
+    servicers: tuple[Servicer, Servicer], platform: list[RecordedResource], seed: int
+) -> None:
+    """The engine sends resources in the order the program's coroutines finish; the same stack
+    must get the same messages (budget items, placements) whatever that order was."""
+    _, ours = servicers
+    shuffled = list(platform)
+    random.Random(seed).shuffle(shuffled)
+    first = ours.AnalyzeStack(stack_request(platform), None)
+    again = ours.AnalyzeStack(stack_request(shuffled), None)
+    assert _answer(again) == _answer(first)
