@@ -24,6 +24,7 @@ from sophia_guardrails.capacity import Placement
 from sophia_guardrails.pricing import PricedItem
 
 from ..costs import CostEstimate, HostCost
+from ..memory import fewer_collections
 from .analyzer import Diagnostic
 from .changes import LAMBDA_INSTANCE, Change, Plan
 from .preview import PreviewResult, capacity_at_peak, instance_urn
@@ -278,6 +279,7 @@ def _metadata(result: PreviewResult, generated: datetime) -> dict[str, Any]:
     }
 
 
+@fewer_collections()
 def infracost_json(result: PreviewResult, generated: datetime | None = None) -> dict[str, Any]:
     generated = generated or datetime.now(UTC).replace(microsecond=0)
     base = result.base

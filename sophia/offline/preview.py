@@ -17,6 +17,7 @@ from typing import Any
 from sophia_guardrails.capacity import Placement, nodes_of, place, pods_of
 
 from ..costs import CostEstimate, estimate_costs, service_costs
+from ..memory import fewer_collections
 from ..policy_config import policy_config as spec_policy_config
 from ..spec import InvalidSpecError, LoadedSpec, load_spec, load_stack, validate_document
 from ..spec.source import parse_document
@@ -123,7 +124,7 @@ def preview_spec(
     policy_config = spec_policy_config(spec.platform, file_config)
     try:
         with Analysis(running, policy_config, PROJECT, stack) as analysis:
-            resources, _ = run_spec(spec, stack, on_register=analysis.submit)
+            resources, _ = run_spec(spec, stack)
             diagnostics = analysis.finish(resources)
         comparison = _compare_with_base(base, spec, stack, resources) if base else None
     finally:
@@ -143,8 +144,6 @@ def check_resources(
 ) -> list[Diagnostic]:
     """What the CLI does with a policy pack: configure it, then Analyze each, AnalyzeStack all."""
     with Analysis(pack, policy_config, PROJECT, stack) as analysis:
-        for resource in resources:
-            analysis.submit(resource)
         return analysis.finish(resources)
 
 
@@ -222,6 +221,7 @@ def money(value: float) -> str:
     return f"{value:.2f}"
 
 
+@fewer_collections()
 def to_json(result: PreviewResult) -> dict[str, Any]:
     """sophia's own summary (schema: sophia/offline/preview.schema.json), what the MCP tools
     answer; `--json` writes Infracost's format instead (infracost.py)."""

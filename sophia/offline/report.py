@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from ..memory import fewer_collections
 from .analyzer import Diagnostic
 from .changes import Change, Plan
 from .preview import PreviewResult
@@ -178,6 +179,7 @@ def render(result: PreviewResult) -> Group:
     return Group(*parts)
 
 
+@fewer_collections()
 def print_report(result: PreviewResult, console: Console) -> None:
     console.print(render(result))
 
@@ -189,6 +191,7 @@ def project_name(result: PreviewResult) -> str:
     return f"{PROJECT}/{result.stack}"
 
 
+@fewer_collections()
 def markdown(result: PreviewResult) -> str:
     """The PR comment: Infracost's headline and table, details folded."""
     c = result.costs

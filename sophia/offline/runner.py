@@ -88,18 +88,11 @@ def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> 
 
 
 class _RecordingMonitor(MockMonitor):
-    def __init__(
-        self,
-        mocks: Mocks,
-        project: str,
-        stack: str,
-        on_register: Callable[[RecordedResource], None] | None = None,
-    ) -> None:
+    def __init__(self, mocks: Mocks, project: str, stack: str) -> None:
         super().__init__(mocks)
         self.project = project
         self.stack = stack
         self.recorded: list[RecordedResource] = []
-        self.on_register = on_register
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # Pulumi's mock monitor keeps only the last segment of the parent's type and puts the
@@ -109,21 +102,20 @@ class _RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != ROOT_STACK_TYPE:
-            recorded = RecordedResource(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=bool(request.custom),
-                provider=request.provider,
-                dependencies=tuple(request.dependencies),
-                struct=request.object,
-                retain_on_delete=bool(request.retainOnDelete),
-                protect=bool(request.protect),
+            self.recorded.append(
+                RecordedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    provider=request.provider,
+                    dependencies=tuple(request.dependencies),
+                    struct=request.object,
+                    retain_on_delete=bool(request.retainOnDelete),
+                    protect=bool(request.protect),
+                )
             )
-            self.recorded.append(recorded)
-            if self.on_register is not None:
-                self.on_register(recorded)
         return response
 
 
@@ -197,15 +189,12 @@ def _pickler_restored() -> Iterator[None]:
 
 
 def run_under_mocks(
-    program: Callable[[], T],
-    stack: str = "dev",
-    on_register: Callable[[RecordedResource], None] | None = None,
+    program: Callable[[], T], stack: str = "dev"
 ) -> tuple[list[RecordedResource], T]:
-    """Run any Pulumi program under the mock monitor in preview mode; record what it registers
-    (and hand each registration to `on_register` as it happens: the policies' Analyze)."""
+    """Run any Pulumi program under the mock monitor in preview mode; record what it registers."""
     ensure_event_loop()
     mocks = PreviewMocks()
-    monitor = _RecordingMonitor(mocks, PROJECT, stack, on_register)
+    monitor = _RecordingMonitor(mocks, PROJECT, stack)
     # A fresh root stack resource for this stack (a long-lived process runs several stacks;
     # set_mocks keeps an existing root, so top-level resources got the previous stack's URN).
     settings.reset_options(project=PROJECT, stack=stack, preview=True)
@@ -218,13 +207,10 @@ def run_under_mocks(
 
 
 def run_spec(
-    spec: LoadedSpec,
-    stack: str = "dev",
-    config: ConfigLookup = placeholder_config,
-    on_register: Callable[[RecordedResource], None] | None = None,
+    spec: LoadedSpec, stack: str = "dev", config: ConfigLookup = placeholder_config
 ) -> tuple[list[RecordedResource], PlatformStack]:
     """The stack's own program (`build_platform`) for `spec`, under the mock monitor."""
-    return run_under_mocks(lambda: build_platform(spec, config), stack, on_register)
+    return run_under_mocks(lambda: build_platform(spec, config), stack)
 
 
 def is_secret(value: Any) -> bool:

@@ -1,8 +1,8 @@
-"""The policies overlapped with the program: the same verdicts, and failures still reported.
+"""The policies as a preview runs them: the same verdicts, and failures still reported.
 
-`preview_spec` sends Analyze while the program registers resources (`Analysis`); these tests
-hold its answers to the one-after-the-other ones and check that a pack which cannot start or
-a config it refuses ends the preview with the pack's message, not a hang.
+`preview_spec` prepares the pack while the program runs and sends the resources pipelined
+(`Analysis`); these tests hold its answers to the one-at-a-time ones and check that a pack
+which cannot start or a config it refuses ends the preview with the pack's message.
 """
 
 from __future__ import annotations
@@ -22,19 +22,19 @@ from sophia.spec import load_stack
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_overlapped_answers_are_the_sequential_ones_in_order() -> None:
+def test_pipelined_answers_are_the_one_at_a_time_ones_in_order() -> None:
     spec = load_stack(ROOT / "specs" / "sophia.yaml", "staging")
     config = {"monthly-budget": {"monthlyBudgetUsd": 10}, "pinned-images": "mandatory"}
     with PolicyPackProcess() as pack:
         with Analysis(pack, config, PROJECT, "staging") as analysis:
-            resources, _ = run_spec(spec, "staging", on_register=analysis.submit)
-            overlapped = analysis.finish(resources)
+            resources, _ = run_spec(spec, "staging")
+            pipelined = analysis.finish(resources)
         pack.configure(pack.resolve_config(config))
         pack.configure_stack(PROJECT, "staging")
         sequential = [d for r in resources for d in pack.analyze(r)]
         sequential += pack.analyze_stack(resources)
-    assert overlapped == sequential
-    assert any(d.policy_name == "monthly-budget" for d in overlapped)
+    assert pipelined == sequential
+    assert any(d.policy_name == "monthly-budget" for d in pipelined)
 
 
 def test_a_config_the_pack_refuses_ends_the_preview_with_its_message() -> None:
