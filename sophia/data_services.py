@@ -55,7 +55,7 @@ def build_data_services(
     data = platform.data_services
     made = DataServicesStack()
     if data.snowflake is not None:
-        # pulumi_snowflake's SDK takes ~0.9 s to import: only a spec with Snowflake pays it.
+        # Its service key pairs load `cryptography`: only a spec with Snowflake pays for it.
         from components.data_services.snowflake import (
             Database,
             SnowflakeConnection,

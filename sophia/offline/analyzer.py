@@ -85,6 +85,35 @@ def _struct(data: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
+def policy_infos(info: analyzer_pb2.AnalyzerInfo) -> dict[str, PolicyInfo]:
+    """The pack's policies as GetAnalyzerInfo describes them, by name."""
+    return {
+        p.name: PolicyInfo(
+            name=p.name,
+            description=p.description,
+            enforcement_level=LEVEL_NAMES.get(p.enforcementLevel, "advisory"),
+            config_schema=json_format.MessageToDict(p.configSchema),
+            remediation_steps=p.remediation_steps,
+        )
+        for p in info.policies
+    }
+
+
+def configure_request(
+    resolved: Mapping[str, Mapping[str, Any]],
+) -> analyzer_pb2.ConfigureAnalyzerRequest:
+    """Each policy's level and properties (`resolve_config`), as Configure takes them."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, entry in resolved.items():
+        request.policyConfig[name].CopyFrom(
+            analyzer_pb2.PolicyConfig(
+                enforcementLevel=LEVELS[entry["enforcementLevel"]],
+                properties=_struct(entry["properties"]),
+            )
+        )
+    return request
+
+
 class PolicyPackProcess:
     """`with PolicyPackProcess() as pack:` — the pack runs for the block's duration."""
 
@@ -143,16 +172,7 @@ class PolicyPackProcess:
             empty_pb2.Empty(), wait_for_ready=True, timeout=STARTUP_SECONDS
         )
         self.name = info.name
-        self.policies = {
-            p.name: PolicyInfo(
-                name=p.name,
-                description=p.description,
-                enforcement_level=LEVEL_NAMES.get(p.enforcementLevel, "advisory"),
-                config_schema=json_format.MessageToDict(p.configSchema),
-                remediation_steps=p.remediation_steps,
-            )
-            for p in info.policies
-        }
+        self.policies = policy_infos(info)
 
     def _read_port(self) -> int:
         assert self._process is not None and self._process.stdout is not None
@@ -227,15 +247,7 @@ class PolicyPackProcess:
         return resolved
 
     def configure(self, resolved: Mapping[str, Mapping[str, Any]]) -> None:
-        request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for name, entry in resolved.items():
-            request.policyConfig[name].CopyFrom(
-                analyzer_pb2.PolicyConfig(
-                    enforcementLevel=LEVELS[entry["enforcementLevel"]],
-                    properties=_struct(entry["properties"]),
-                )
-            )
-        self.stub.Configure(request)
+        self.stub.Configure(configure_request(resolved))
 
     def configure_stack(self, project: str, stack: str) -> None:
         self._stack_urn = engine_urn(stack, project, "", ROOT_STACK_TYPE, f"{project}-{stack}")

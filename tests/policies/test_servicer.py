@@ -21,7 +21,6 @@ import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy import policy as pulumi_policy_internals
 from pulumi_policy.deserialize import deserialize_properties
@@ -30,11 +29,10 @@ from sophia_guardrails.decode import SECRET_SIG, SIG_KEY, UNKNOWN_VALUES, Unread
 from sophia_guardrails.pack import PACK_NAME, POLICIES
 
 from sophia.offline.analyzer import (
-    LEVEL_NAMES,
-    LEVELS,
-    PolicyInfo,
     PolicyPackProcess,
     analyze_request,
+    configure_request,
+    policy_infos,
     stack_request,
 )
 from sophia.offline.runner import RecordedResource, run_spec
@@ -47,28 +45,9 @@ Servicer = Any
 def _configured(cls: type, file_config: Mapping[str, Any]) -> Servicer:
     """A servicer configured as the offline engine configures the pack's process."""
     servicer = cls(PACK_NAME, "0.0.1", POLICIES, EnforcementLevel.ADVISORY)
-    info = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
     resolver = PolicyPackProcess()
-    resolver.policies = {
-        p.name: PolicyInfo(
-            p.name,
-            p.description,
-            LEVEL_NAMES.get(p.enforcementLevel, "advisory"),
-            json_format.MessageToDict(p.configSchema),
-            "",
-        )
-        for p in info.policies
-    }
-    request = analyzer_pb2.ConfigureAnalyzerRequest()
-    for name, entry in resolver.resolve_config(file_config).items():
-        properties = struct_pb2.Struct()
-        properties.update(entry["properties"])
-        request.policyConfig[name].CopyFrom(
-            analyzer_pb2.PolicyConfig(
-                enforcementLevel=LEVELS[entry["enforcementLevel"]], properties=properties
-            )
-        )
-    servicer.Configure(request, None)
+    resolver.policies = policy_infos(servicer.GetAnalyzerInfo(empty_pb2.Empty(), None))
+    servicer.Configure(configure_request(resolver.resolve_config(file_config)), None)
     return servicer
 
 
