@@ -17,9 +17,10 @@ DEFAULT_SPEC = Path("specs/sophia.yaml")
 EXIT_INVALID = 2
 
 # Piped output (CI logs, PR comments) gets room for the tables instead of rich's 80 columns.
+# No emoji codes: a value quoted from the spec (`got 'a:fire:'`) is printed as written.
 _WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 SpecArg = Annotated[Path, typer.Argument(help="Spec file.", show_default=True)]
 SpecOpt = Annotated[Path, typer.Option("--spec", help="Spec file.", show_default=True)]

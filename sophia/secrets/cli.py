@@ -1,9 +1,8 @@
 """`sophia secrets export | rotate | status | audit`: the spec's credentials in Pulumi ESC.
 
-Values arrive on stdin only, and nothing here prints, logs or raises with one.
+Values arrive on stdin only, and nothing here prints, logs or raises with one. Annotations
+are objects, as in `sophia/cli.py` (which says why).
 """
-
-from __future__ import annotations
 
 import json
 import os
@@ -12,7 +11,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from ..console import DEFAULT_SPEC, EXIT_INVALID, SpecOpt, StackOpt, err, fail, load_or_exit, out
 
@@ -33,14 +31,14 @@ ApiUrlOpt = Annotated[
 ]
 
 
-def _platform(spec: Any, stack: str | None) -> Platform:
+def _platform(spec: Any, stack: str | None) -> "Platform":
     platform = load_or_exit(spec, stack).platform
     if platform.secrets is None:
         fail(f"{spec}: the spec has no 'secrets' section", EXIT_INVALID)
     return platform
 
 
-def _gateway(api_url: str | None) -> EscGateway:
+def _gateway(api_url: str | None) -> "EscGateway":
     from components.esc import EscError, EscGateway
 
     try:
@@ -62,7 +60,7 @@ def _read_json_object() -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items() if v is not None}
 
 
-def _read_environment(platform: Platform) -> dict[str, str]:
+def _read_environment(platform: "Platform") -> dict[str, str]:
     """Only the names the spec lists: the workflow hands over nothing else."""
     found = {k: os.environ.get(f"{ENV_PREFIX}{k}", "") for k in platform.credential_keys}
     return {k: v for k, v in found.items() if v}
@@ -163,7 +161,9 @@ def export_command(
         raise typer.Exit(1)
 
 
-def _adopt(spec: Any, stack: str | None, platform: Platform, values: dict[str, str]) -> Platform:
+def _adopt(
+    spec: Any, stack: str | None, platform: "Platform", values: dict[str, str]
+) -> "Platform":
     """Add the input's prefix-only names to their groups in the spec file (a checked edit)."""
     from ..secrets.sync import plan_export
     from ..spec_edit import EditError, add_credential_keys
@@ -246,6 +246,8 @@ def status_command(
     if as_json:
         sys.stdout.write(json.dumps([a.__dict__ for a in ages], indent=2) + "\n")
     else:
+        from rich.table import Table
+
         table = Table(title=f"Credentials in {where}", title_justify="left")
         for column in (
             "credential",
@@ -304,6 +306,8 @@ def audit_command(
     if as_json:
         sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
     else:
+        from rich.table import Table
+
         accesses = Table(
             title=f"Access to the credentials since {report.since}", title_justify="left"
         )

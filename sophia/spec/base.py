@@ -22,6 +22,5 @@ class SpecModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
-        use_attribute_docstrings=True,
         allow_inf_nan=False,  # .inf and .nan are YAML floats, but no budget or size
     )

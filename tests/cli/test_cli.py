@@ -94,6 +94,17 @@ def test_unknown_stack() -> None:
     assert "no stack 'prdo' here (did you mean 'prod'?)" in line
 
 
+def test_values_quoted_from_the_spec_are_printed_as_written(
+    write_spec: Callable[..., Path],
+) -> None:
+    bad = write_spec(
+        "apiVersion: sophia.ai/v1\nkind: Platform\nmetadata: {name: 'x:fire:'}\n"
+        "budget: {monthlyUsd: 10}\n"
+    )
+    (line,) = assert_clean_failure(sophia("validate", bad), 1)
+    assert "got 'x:fire:'" in line, line  # not rich's emoji for :fire:
+
+
 def test_version_and_help() -> None:
     version = sophia("--version")
     assert version.returncode == 0
