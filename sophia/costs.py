@@ -107,32 +107,53 @@ def data_service_costs(platform: Platform) -> tuple[PricedItem, ...]:
 
 
 def service_costs(platform: Platform, estimate: CostEstimate) -> dict[str, float]:
-    """Each host's monthly cost shared among the services that can run on it.
+    """Each host's monthly cost shared among the services that can run on it, in the spec's
+    order of services, then `(unallocated)`: the cost of hosts no service uses.
 
     A service pinned to a host, or needing a GPU type, runs on those hosts; others can run on
-    any host. A host's cost is split by reserved CPU (peak replicas × CPU request); a host no
-    service uses is reported as `(unallocated)`.
+    any host. A host's cost is split by reserved CPU (peak replicas × CPU request), each
+    service's spread evenly over the hosts it can run on.
+
+    Services are grouped by the hosts they can run on (every host, the hosts of a GPU type, a
+    pinned host): a service's share is its weight on each host × the sum, over its group, of
+    host cost / host weight — linear in services and hosts (every service against every host
+    took 80 ms at 3000 services).
     """
-    by_host = {h.host: h for h in estimate.hosts}
-    weights: dict[str, dict[str, float]] = {h: {} for h in by_host}
+    cost_of = {h.host: h.monthly_usd for h in estimate.hosts}
+    everywhere = tuple(cost_of)
+    of_gpu_type: dict[str, tuple[str, ...]] = {}
+    for h in estimate.hosts:
+        of_gpu_type[h.gpu_type] = (*of_gpu_type.get(h.gpu_type, ()), h.host)
+    where: dict[str, tuple[str, ...]] = {}  # service → the hosts it can run on
+    weight: dict[str, float] = {}  # service → its reserved CPU on each of those hosts
     for service in platform.services:
         if service.host:
-            hosts = [service.host]
+            hosts: tuple[str, ...] = (service.host,) if service.host in cost_of else ()
         elif service.gpu:
-            hosts = [h.host for h in estimate.hosts if h.gpu_type == service.gpu.type]
+            hosts = of_gpu_type.get(service.gpu.type, ())
         else:
-            hosts = list(by_host)
-        reserved = service.peak_replicas * cpu_cores(service.resources.requests.cpu)
+            hosts = everywhere
+        if hosts:
+            where[service.name] = hosts
+            reserved = service.peak_replicas * cpu_cores(service.resources.requests.cpu)
+            weight[service.name] = reserved / len(hosts)
+    group_weight: dict[tuple[str, ...], float] = {}
+    for name, hosts in where.items():
+        group_weight[hosts] = group_weight.get(hosts, 0.0) + weight[name]
+    host_weight = dict.fromkeys(cost_of, 0.0)
+    for hosts, total in group_weight.items():
         for host in hosts:
-            if host in weights:
-                weights[host][service.name] = reserved / len(hosts)
-    shares: dict[str, float] = {}
-    for host, by_service in weights.items():
-        total = sum(by_service.values())
-        cost = by_host[host].monthly_usd
-        if total <= 0:
-            shares["(unallocated)"] = shares.get("(unallocated)", 0.0) + cost
-            continue
-        for name, weight in by_service.items():
-            shares[name] = shares.get(name, 0.0) + cost * weight / total
+            host_weight[host] += total
+    per_weight: dict[tuple[str, ...], float] = {}  # Σ cost / weight over a group's used hosts
+    for hosts in group_weight:
+        used = [h for h in hosts if host_weight[h] > 0]
+        per_weight[hosts] = sum(cost_of[h] / host_weight[h] for h in used) if used else -1.0
+    shares = {
+        name: weight[name] * per_weight[hosts]
+        for name, hosts in where.items()
+        if per_weight[hosts] >= 0
+    }
+    unused = [cost for host, cost in cost_of.items() if host_weight[host] <= 0]
+    if unused:
+        shares["(unallocated)"] = sum(unused)
     return {name: round(value, 2) for name, value in shares.items()}

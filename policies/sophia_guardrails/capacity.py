@@ -18,9 +18,10 @@ One model serves the `capacity` policy, `sophia preview`'s headroom table and th
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -290,10 +291,6 @@ def eligible(pod: Pod, node: Node) -> bool:
     )
 
 
-def _room_left(node: Node) -> tuple[float, int]:
-    return node.free.cpu_m / max(node.allocatable.cpu_m, 1), node.free.memory
-
-
 def place(pods: Sequence[Pod], nodes: list[Node]) -> Placement:
     """Largest pods first, each on the matching node with the most room. Ties are broken by
     name, never by the order resources arrived in (the engine registers them in whatever
@@ -311,20 +308,84 @@ def place(pods: Sequence[Pod], nodes: list[Node]) -> Placement:
         ),
     )
     by_name = sorted(nodes, key=lambda n: n.name)
+    # Workloads with the same constraints may use the same nodes: found once per constraints
+    # (a workload's replicas share its selector, expressions and tolerations objects).
+    constraints: dict[tuple[int, int, int], Hashable] = {}
+    matching: dict[Hashable, _Roomiest] = {}
     for pod in order:
-        candidates = [n for n in by_name if eligible(pod, n)]
-        if not candidates:
+        same_objects = (id(pod.selector), id(pod.expressions), id(pod.tolerations))
+        key = constraints.get(same_objects)
+        if key is None:
+            key = constraints[same_objects] = _frozen(
+                (pod.selector, pod.expressions, pod.tolerations)
+            )
+        choices = matching.get(key)
+        if choices is None:
+            choices = matching[key] = _Roomiest([n for n in by_name if eligible(pod, n)])
+        if not choices.nodes:
             unplaced.append((pod, "no node matches its node selector, affinity and tolerations"))
             continue
-        fitting = [n for n in candidates if pod.request.fits_in(n.free)]
-        if not fitting:
-            roomiest = max(candidates, key=lambda n: (n.free.gpus, n.free.cpu_m, n.free.memory))
+        best = choices.take(pod.request)
+        if best is None:
+            roomiest = max(
+                choices.nodes, key=lambda n: (n.free.gpus, n.free.cpu_m, n.free.memory)
+            )
             reason = ", ".join(pod.request.short_of(roomiest.free))
             unplaced.append((pod, f"short of {reason} on {roomiest.name}, the roomiest match"))
             continue
-        best = max(
-            fitting, key=lambda n: (n.free.cpu_m / max(n.allocatable.cpu_m, 1), n.free.memory)
-        )
         best.used = best.used + pod.request
         best.pods.append(pod.label)
+        choices.offer(best)
     return Placement(nodes, unplaced)
+
+
+def _frozen(value: Any) -> Hashable:
+    """A hashable copy of plain data (mappings become sorted pairs), to compare by value."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value if isinstance(value, Hashable) else repr(value)
+
+
+class _Roomiest:
+    """The nodes one workload may use, roomiest first — the most free CPU for its size, then
+    the most free memory, then the first by name — as a heap, so that placing a pod costs
+    log(nodes) instead of a look at every node (placement grew with pods × hosts).
+
+    Other workloads fill the same nodes; an entry remembers the `used` it was ranked with
+    and is ranked again when taken out after that changed. Free room only shrinks, so a
+    stale entry is never ranked lower than it should be: it comes out early and goes back."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.nodes = nodes
+        self._order = {id(node): order for order, node in enumerate(nodes)}
+        self._heap = [self._entry(order, node) for order, node in enumerate(nodes)]
+        heapq.heapify(self._heap)
+
+    @staticmethod
+    def _entry(order: int, node: Node) -> tuple[float, int, int, Amount, Node]:
+        free = node.free
+        share = free.cpu_m / max(node.allocatable.cpu_m, 1)
+        return (-share, -free.memory, order, node.used, node)
+
+    def take(self, request: Amount) -> Node | None:
+        """The roomiest node `request` fits on, out of the heap (`offer` puts it back)."""
+        passed_over = []
+        found = None
+        while self._heap:
+            entry = heapq.heappop(self._heap)
+            _, _, order, used, node = entry
+            if used is not node.used:
+                heapq.heappush(self._heap, self._entry(order, node))
+            elif request.fits_in(node.free):
+                found = node
+                break
+            else:
+                passed_over.append(entry)
+        for entry in passed_over:
+            heapq.heappush(self._heap, entry)
+        return found
+
+    def offer(self, node: Node) -> None:
+        heapq.heappush(self._heap, self._entry(self._order[id(node)], node))
