@@ -327,9 +327,7 @@ def place(pods: Sequence[Pod], nodes: list[Node]) -> Placement:
             continue
         best = choices.take(pod.request)
         if best is None:
-            roomiest = max(
-                choices.nodes, key=lambda n: (n.free.gpus, n.free.cpu_m, n.free.memory)
-            )
+            roomiest = max(choices.nodes, key=lambda n: (n.free.gpus, n.free.cpu_m, n.free.memory))
             reason = ", ".join(pod.request.short_of(roomiest.free))
             unplaced.append((pod, f"short of {reason} on {roomiest.name}, the roomiest match"))
             continue
