@@ -29,6 +29,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from google.protobuf import json_format
 from rich.console import Console
 from rich.table import Table
 
@@ -136,16 +137,26 @@ def _inputs(value: Any) -> Any:
     return value
 
 
+def _sent(outputs: Any) -> str:
+    return "" if outputs is None else json_format.MessageToJson(outputs, sort_keys=True)
+
+
 def raw_program(recorded: list[RecordedResource]) -> Callable[[], None]:
-    """The floor: what the SDK itself costs for the same registrations. Every resource the
+    """The floor: what the SDK itself costs for the same engine calls. Every resource the
     components registered, in the same order, with the same inputs, parents, providers and
-    options — the components as plain `ComponentResource`s, Kubernetes objects with the typed
-    pulumi_kubernetes classes, the other custom resources by type — so the URNs are the same
-    (checked), and nothing of sophia runs: no spec, no builder, no component logic."""
+    options — the components as plain `ComponentResource`s registering the same outputs (as
+    values), Kubernetes objects with the typed pulumi_kubernetes classes, the other custom
+    resources by type — so the URNs and outputs are the same (checked), and nothing of sophia
+    runs: no spec, no builder, no component logic."""
     plan = []
     for r in recorded:
         props = _inputs(r.properties) if r.custom else {}
         plan.append((r, props))
+    outputs = {
+        r.urn: _inputs(json_format.MessageToDict(r.outputs))
+        for r in recorded
+        if r.outputs is not None
+    }
 
     def program() -> None:
         made: dict[str, pulumi.Resource] = {}
@@ -158,7 +169,9 @@ def raw_program(recorded: list[RecordedResource]) -> Callable[[], None]:
                 retain_on_delete=r.retain_on_delete or None,
             )
             if not r.custom:
-                made[r.urn] = pulumi.ComponentResource(r.type, r.name, None, opts)
+                component = made[r.urn] = pulumi.ComponentResource(r.type, r.name, None, opts)
+                if r.urn in outputs:
+                    component.register_outputs(outputs[r.urn])
             elif r.type.startswith("pulumi:providers:"):
                 package = r.type.removeprefix("pulumi:providers:")
                 made[r.urn] = pulumi.ProviderResource(package, r.name, props, opts)
@@ -276,8 +289,10 @@ def measure(
     program_time, raw_time, (again, _) = paired(
         lambda: run_spec(spec, "bench", config), lambda: run_under_mocks(raw, "bench")
     )
-    raw_urns = sorted(r.urn for r in run_under_mocks(raw, "bench")[0])
-    assert raw_urns == sorted(r.urn for r in again), "the raw program must make the same URNs"
+    raw_calls = sorted((r.urn, _sent(r.outputs)) for r in run_under_mocks(raw, "bench")[0])
+    assert raw_calls == sorted((r.urn, _sent(r.outputs)) for r in again), (
+        "the raw program must make the same URNs and register the same component outputs"
+    )
     policies_before, _ = best_of(lambda: check_resources(before, recorded, "bench", {}), 1)
     policies_now, diagnostics = best_of(lambda: check_resources(now, recorded, "bench", {}), 1)
     both, (_, diagnostics_again) = best_of(lambda: program_and_policies(spec, now))

@@ -171,20 +171,45 @@ class MicroserviceArgs:
         return GPU_ROLLOUT if self.gpu is not None else Rollout()
 
 
-def _volume(volume: WritableVolume) -> k8s.core.v1.VolumeArgs:
+def _volume(volume: WritableVolume) -> k8s.core.v1.VolumeArgsDict:
     if volume.claim is not None:
-        return k8s.core.v1.VolumeArgs(
-            name=volume.name,
-            persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                claim_name=volume.claim
-            ),
-        )
-    return k8s.core.v1.VolumeArgs(
-        name=volume.name,
-        empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(
-            size_limit=volume.size_limit, medium="Memory" if volume.memory else None
-        ),
-    )
+        return {"name": volume.name, "persistent_volume_claim": {"claim_name": volume.claim}}
+    scratch: k8s.core.v1.EmptyDirVolumeSourceArgsDict = {}
+    if volume.size_limit is not None:
+        scratch["size_limit"] = volume.size_limit
+    if volume.memory:
+        scratch["medium"] = "Memory"
+    return {"name": volume.name, "empty_dir": scratch}
+
+
+def _volume_mount(volume: WritableVolume) -> k8s.core.v1.VolumeMountArgsDict:
+    mount: k8s.core.v1.VolumeMountArgsDict = {"name": volume.name, "mount_path": volume.mount_path}
+    if volume.read_only:
+        mount["read_only"] = True
+    return mount
+
+
+def _probe(
+    health: HealthProbe, kind: Literal["startup", "readiness", "liveness"]
+) -> k8s.core.v1.ProbeArgsDict:
+    if kind == "startup":
+        period, failures, delay = 5, max(1, -(-health.startup_seconds // 5)), 0
+    elif kind == "readiness":
+        period, failures = health.period_seconds, health.failure_threshold
+        delay = health.initial_delay_seconds
+    else:
+        period, failures = health.period_seconds, 3 * health.failure_threshold
+        delay = health.initial_delay_seconds
+    probe: k8s.core.v1.ProbeArgsDict = {
+        "initial_delay_seconds": delay,
+        "period_seconds": period,
+        "failure_threshold": failures,
+    }
+    if health.path:
+        probe["http_get"] = {"path": health.path, "port": health.port}
+    else:
+        probe["tcp_socket"] = {"port": health.port}
+    return probe
 
 
 def image_version(image: str) -> str | None:
@@ -197,15 +222,16 @@ def image_version(image: str) -> str | None:
     return cleaned or None
 
 
-def _strategy(rollout: Rollout) -> k8s.apps.v1.DeploymentStrategyArgs:
+def _strategy(rollout: Rollout) -> k8s.apps.v1.DeploymentStrategyArgsDict:
     if rollout.strategy == "Recreate":
-        return k8s.apps.v1.DeploymentStrategyArgs(type="Recreate")
-    return k8s.apps.v1.DeploymentStrategyArgs(
-        type="RollingUpdate",
-        rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
-            max_surge=rollout.max_surge, max_unavailable=rollout.max_unavailable
-        ),
-    )
+        return {"type": "Recreate"}
+    return {
+        "type": "RollingUpdate",
+        "rolling_update": {
+            "max_surge": rollout.max_surge,
+            "max_unavailable": rollout.max_unavailable,
+        },
+    }
 
 
 class SophiaMicroservice(pulumi.ComponentResource):
@@ -257,22 +283,12 @@ class SophiaMicroservice(pulumi.ComponentResource):
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=self._metadata(),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=args.replicas,
-                strategy=_strategy(args.effective_rollout),
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self.selector),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(
-                        labels=self.labels,
-                        annotations=(
-                            {CHECKSUM_ANNOTATION: args.secrets_checksum}
-                            if args.secrets_checksum is not None
-                            else None
-                        ),
-                    ),
-                    spec=self._pod_spec(image),
-                ),
-            ),
+            spec={
+                "replicas": args.replicas,
+                "strategy": _strategy(args.effective_rollout),
+                "selector": {"match_labels": self.selector},
+                "template": {"metadata": self._pod_metadata(), "spec": self._pod_spec(image)},
+            },
             opts=deployment_opts,
         )
         # A worker without ports gets no Service: Kubernetes refuses one without ports.
@@ -280,16 +296,19 @@ class SophiaMicroservice(pulumi.ComponentResource):
             k8s.core.v1.Service(
                 f"{name}-service",
                 metadata=self._metadata(),
-                spec=k8s.core.v1.ServiceSpecArgs(
-                    type=args.service_type,
-                    selector=self.selector,
-                    ports=[
-                        k8s.core.v1.ServicePortArgs(
-                            name=p.name, port=p.port, target_port=p.name, protocol=p.protocol
-                        )
+                spec={
+                    "type": args.service_type,
+                    "selector": self.selector,
+                    "ports": [
+                        {
+                            "name": p.name,
+                            "port": p.port,
+                            "target_port": p.name,
+                            "protocol": p.protocol,
+                        }
                         for p in args.ports
                     ],
-                ),
+                },
                 opts=child,
             )
             if args.ports
@@ -299,10 +318,10 @@ class SophiaMicroservice(pulumi.ComponentResource):
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
                 metadata=self._metadata(),
-                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                    min_available=args.min_available,
-                    selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self.selector),
-                ),
+                spec={
+                    "min_available": args.min_available,
+                    "selector": {"match_labels": self.selector},
+                },
                 opts=child,
             )
         if args.autoscaling is not None:
@@ -310,8 +329,8 @@ class SophiaMicroservice(pulumi.ComponentResource):
         if args.allow_from is not None:
             self._network_policy(args.allow_from, child)
 
-        self.service_dns_name = pulumi.Output.concat(
-            name, ".", pulumi.Output.from_input(args.namespace), ".svc.cluster.local"
+        self.service_dns_name = pulumi.Output.from_input(args.namespace).apply(
+            lambda namespace: f"{name}.{namespace}.svc.cluster.local"
         )
         self.deployment_name = self.deployment.metadata.apply(lambda m: m.name or name)
         self.image_ref = image
@@ -323,10 +342,14 @@ class SophiaMicroservice(pulumi.ComponentResource):
             }
         )
 
-    def _metadata(self) -> k8s.meta.v1.ObjectMetaArgs:
-        return k8s.meta.v1.ObjectMetaArgs(
-            name=self._name, namespace=self._args.namespace, labels=self.labels
-        )
+    def _metadata(self) -> k8s.meta.v1.ObjectMetaArgsDict:
+        return {"name": self._name, "namespace": self._args.namespace, "labels": self.labels}
+
+    def _pod_metadata(self) -> k8s.meta.v1.ObjectMetaArgsDict:
+        metadata: k8s.meta.v1.ObjectMetaArgsDict = {"labels": self.labels}
+        if self._args.secrets_checksum is not None:
+            metadata["annotations"] = {CHECKSUM_ANNOTATION: self._args.secrets_checksum}
+        return metadata
 
     def _build_image(self, build: ImageBuild, opts: pulumi.ResourceOptions) -> docker.Image:
         import pulumi_docker as docker  # only programs that build images pay for its import
@@ -353,175 +376,129 @@ class SophiaMicroservice(pulumi.ComponentResource):
             opts=opts,
         )
 
-    def _pod_spec(self, image: pulumi.Input[str]) -> k8s.core.v1.PodSpecArgs:
+    def _pod_spec(self, image: pulumi.Input[str]) -> k8s.core.v1.PodSpecArgsDict:
         a = self._args
         limits: dict[str, str] = {"cpu": a.resources.cpu_limit, "memory": a.resources.memory_limit}
         node_selector = dict(a.node_selector)
-        tolerations = None
         if a.gpu is not None:
             limits[GPU_RESOURCE] = str(a.gpu.count)
             node_selector[GPU_NODE_LABEL] = a.gpu.gpu_type
-            tolerations = [
-                k8s.core.v1.TolerationArgs(key=GPU_RESOURCE, operator="Exists", effect="NoSchedule")
-            ]
-        env = [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in sorted(a.env.items())]
+        env: list[k8s.core.v1.EnvVarArgsDict] = [
+            {"name": k, "value": v} for k, v in sorted(a.env.items())
+        ]
         env += [
-            k8s.core.v1.EnvVarArgs(
-                name=ref.env_name,
-                value_from=k8s.core.v1.EnvVarSourceArgs(
-                    secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
-                        name=ref.secret_name, key=ref.key
-                    )
-                ),
-            )
+            {
+                "name": ref.env_name,
+                "value_from": {"secret_key_ref": {"name": ref.secret_name, "key": ref.key}},
+            }
             for ref in a.secret_env
         ]
-        container = k8s.core.v1.ContainerArgs(
-            name=self._name,
-            image=image,
-            command=list(a.command) or None,
-            args=list(a.args) or None,
-            ports=[
-                k8s.core.v1.ContainerPortArgs(
-                    name=p.name, container_port=p.port, protocol=p.protocol
-                )
-                for p in a.ports
-            ]
-            or None,
-            env=env or None,
-            env_from=[
-                k8s.core.v1.EnvFromSourceArgs(
-                    secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=secret_name)
-                )
-                for secret_name in a.secret_env_from
-            ]
-            or None,
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": a.resources.cpu_request, "memory": a.resources.memory_request},
-                limits=limits,
-            ),
-            security_context=k8s.core.v1.SecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=a.run_as_user,
-                allow_privilege_escalation=False,
-                read_only_root_filesystem=True,
-                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-            ),
-            volume_mounts=[
-                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-                *(
-                    k8s.core.v1.VolumeMountArgs(
-                        name=v.name, mount_path=v.mount_path, read_only=v.read_only or None
-                    )
-                    for v in a.volumes
-                ),
+        container: k8s.core.v1.ContainerArgsDict = {
+            "name": self._name,
+            "image": image,
+            "resources": {
+                "requests": {"cpu": a.resources.cpu_request, "memory": a.resources.memory_request},
+                "limits": limits,
+            },
+            "security_context": {
+                "run_as_non_root": True,
+                "run_as_user": a.run_as_user,
+                "allow_privilege_escalation": False,
+                "read_only_root_filesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+            },
+            "volume_mounts": [
+                {"name": "tmp", "mount_path": "/tmp"},
+                *(_volume_mount(v) for v in a.volumes),
             ],
-            startup_probe=self._probe(a.health, "startup"),
-            readiness_probe=self._probe(a.health, "readiness"),
-            liveness_probe=self._probe(a.health, "liveness"),
-        )
-        return k8s.core.v1.PodSpecArgs(
-            service_account_name=self._name,
-            automount_service_account_token=False,
-            security_context=k8s.core.v1.PodSecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=a.run_as_user,
-                run_as_group=a.run_as_user,
-                fs_group=a.run_as_user,
-                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
-            runtime_class_name="nvidia" if a.gpu is not None else None,
-            image_pull_secrets=[
-                k8s.core.v1.LocalObjectReferenceArgs(name=n) for n in a.image_pull_secrets
+        }
+        if a.command:
+            container["command"] = list(a.command)
+        if a.args:
+            container["args"] = list(a.args)
+        if a.ports:
+            container["ports"] = [
+                {"name": p.name, "container_port": p.port, "protocol": p.protocol} for p in a.ports
             ]
-            or None,
-            node_selector=node_selector or None,
-            tolerations=tolerations,
-            containers=[container],
-            volumes=[
-                k8s.core.v1.VolumeArgs(
-                    name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi")
-                ),
+        if env:
+            container["env"] = env
+        if a.secret_env_from:
+            container["env_from"] = [{"secret_ref": {"name": n}} for n in a.secret_env_from]
+        if a.health is not None:
+            container["startup_probe"] = _probe(a.health, "startup")
+            container["readiness_probe"] = _probe(a.health, "readiness")
+            container["liveness_probe"] = _probe(a.health, "liveness")
+        spec: k8s.core.v1.PodSpecArgsDict = {
+            "service_account_name": self._name,
+            "automount_service_account_token": False,
+            "security_context": {
+                "run_as_non_root": True,
+                "run_as_user": a.run_as_user,
+                "run_as_group": a.run_as_user,
+                "fs_group": a.run_as_user,
+                "seccomp_profile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": [
+                {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
                 *(_volume(v) for v in a.volumes),
             ],
-        )
-
-    @staticmethod
-    def _probe(
-        health: HealthProbe | None, kind: Literal["startup", "readiness", "liveness"]
-    ) -> k8s.core.v1.ProbeArgs | None:
-        if health is None:
-            return None
-        if kind == "startup":
-            period, failures, delay = 5, max(1, -(-health.startup_seconds // 5)), 0
-        elif kind == "readiness":
-            period, failures = health.period_seconds, health.failure_threshold
-            delay = health.initial_delay_seconds
-        else:
-            period, failures = health.period_seconds, 3 * health.failure_threshold
-            delay = health.initial_delay_seconds
-        return k8s.core.v1.ProbeArgs(
-            http_get=(
-                k8s.core.v1.HTTPGetActionArgs(path=health.path, port=health.port)
-                if health.path
-                else None
-            ),
-            tcp_socket=(None if health.path else k8s.core.v1.TCPSocketActionArgs(port=health.port)),
-            initial_delay_seconds=delay,
-            period_seconds=period,
-            failure_threshold=failures,
-        )
+        }
+        if a.gpu is not None:
+            spec["runtime_class_name"] = "nvidia"
+            spec["tolerations"] = [
+                {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
+            ]
+        if a.image_pull_secrets:
+            spec["image_pull_secrets"] = [{"name": n} for n in a.image_pull_secrets]
+        if node_selector:
+            spec["node_selector"] = node_selector
+        return spec
 
     def _autoscaler(self, scaling: Autoscaling, opts: pulumi.ResourceOptions) -> None:
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{self._name}-hpa",
             metadata=self._metadata(),
-            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
-                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
-                    api_version="apps/v1", kind="Deployment", name=self._name
-                ),
-                min_replicas=scaling.min_replicas,
-                max_replicas=scaling.max_replicas,
-                metrics=[
-                    k8s.autoscaling.v2.MetricSpecArgs(
-                        type="Resource",
-                        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
-                            name="cpu",
-                            target=k8s.autoscaling.v2.MetricTargetArgs(
-                                type="Utilization",
-                                average_utilization=scaling.target_cpu_percent,
-                            ),
-                        ),
-                    )
+            spec={
+                "scale_target_ref": {
+                    "api_version": "apps/v1",
+                    "kind": "Deployment",
+                    "name": self._name,
+                },
+                "min_replicas": scaling.min_replicas,
+                "max_replicas": scaling.max_replicas,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {
+                                "type": "Utilization",
+                                "average_utilization": scaling.target_cpu_percent,
+                            },
+                        },
+                    }
                 ],
-            ),
+            },
             opts=opts.merge(pulumi.ResourceOptions(depends_on=[self.deployment])),
         )
 
     def _network_policy(self, allow_from: Sequence[str], opts: pulumi.ResourceOptions) -> None:
-        ports = [
-            k8s.networking.v1.NetworkPolicyPortArgs(port=p.port, protocol=p.protocol)
-            for p in self._args.ports
-        ]
+        rule: k8s.networking.v1.NetworkPolicyIngressRuleArgsDict = {
+            "from_": [
+                {"pod_selector": {"match_labels": {"app.kubernetes.io/name": source}}}
+                for source in allow_from
+            ]
+        }
+        if self._args.ports:
+            rule["ports"] = [{"port": p.port, "protocol": p.protocol} for p in self._args.ports]
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-netpol",
             metadata=self._metadata(),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=self.selector),
-                policy_types=["Ingress"],
-                ingress=[
-                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                        from_=[
-                            k8s.networking.v1.NetworkPolicyPeerArgs(
-                                pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                                    match_labels={"app.kubernetes.io/name": source}
-                                )
-                            )
-                            for source in allow_from
-                        ],
-                        ports=ports or None,
-                    )
-                ],
-            ),
+            spec={
+                "pod_selector": {"match_labels": self.selector},
+                "policy_types": ["Ingress"],
+                "ingress": [rule],
+            },
             opts=opts,
         )

@@ -111,6 +111,7 @@ class EscSecretBundle(pulumi.ComponentResource):
         self.secrets: dict[str, k8s.core.v1.Secret] = {}
         self.secret_names = {}
         self.checksums = {}
+        self._combined: dict[tuple[str, ...], pulumi.Output[str]] = {}
         checksum_key = args.checksum_key
         if checksum_key is None:
             checksum_key = StackSecretKey(
@@ -333,7 +334,13 @@ class EscSecretBundle(pulumi.ComponentResource):
         )
 
     def checksum_of(self, groups: Iterable[str]) -> pulumi.Output[str]:
-        """One checksum over several groups: what a service that uses them should roll on."""
-        chosen = sorted(set(groups))
-        parts = pulumi.Output.all(*[self.checksums[g] for g in chosen])
-        return parts.apply(lambda sums: _digest(list(zip(chosen, sums, strict=True))))
+        """One checksum over several groups: what a service that uses them should roll on.
+        Services that use the same groups share one Output (a platform has few combinations
+        and many services)."""
+        chosen = tuple(sorted(set(groups)))
+        combined = self._combined.get(chosen)
+        if combined is None:
+            parts = pulumi.Output.all(*[self.checksums[g] for g in chosen])
+            combined = parts.apply(lambda sums: _digest(list(zip(chosen, sums, strict=True))))
+            self._combined[chosen] = combined
+        return combined

@@ -136,8 +136,7 @@ def build_platform(spec: LoadedSpec, config: ConfigLookup) -> PlatformStack:
             service.name, args, opts=pulumi.ResourceOptions(providers=[provider])
         )
         services[service.name] = component
-        port = f":{service.ports[0].port}" if service.ports else ""
-        endpoints[service.name] = pulumi.Output.concat(component.service_dns_name, port)
+        endpoints[service.name] = _endpoint(component, service)
     costs = estimate_costs(platform)
     outputs: dict[str, Any] = {
         "endpoints": endpoints,
@@ -358,6 +357,12 @@ def _delivery(platform: Platform) -> ExternalSecretsDelivery | None:
         environments={group: env.name for group, env in layout.groups.items()},
         refresh_interval=secrets.refresh_interval,
     )
+
+
+def _endpoint(component: SophiaMicroservice, service: Service) -> pulumi.Output[str]:
+    """`name.namespace.svc.cluster.local:port` (no port for a service without ports)."""
+    port = f":{service.ports[0].port}" if service.ports else ""
+    return component.service_dns_name.apply(lambda dns: dns + port)
 
 
 def _microservice_args(

@@ -12,7 +12,7 @@ import pickle
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import pulumi
@@ -66,6 +66,8 @@ class RecordedResource:
     """`pulumi destroy` (or a replacement) leaves the cloud object in place."""
     protect: bool = False
     """The engine refuses to delete it (`ResourceOptions(protect=True)`)."""
+    outputs: struct_pb2.Struct | None = None
+    """What a component registered as its outputs (`register_outputs`), as sent."""
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -93,6 +95,7 @@ class _RecordingMonitor(MockMonitor):
         self.project = project
         self.stack = stack
         self.recorded: list[RecordedResource] = []
+        self._position: dict[str, int] = {}  # URN → its index in `recorded`
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # Pulumi's mock monitor keeps only the last segment of the parent's type and puts the
@@ -102,6 +105,7 @@ class _RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != ROOT_STACK_TYPE:
+            self._position[response.urn] = len(self.recorded)
             self.recorded.append(
                 RecordedResource(
                     urn=response.urn,
@@ -117,6 +121,12 @@ class _RecordingMonitor(MockMonitor):
                 )
             )
         return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        index = self._position.get(request.urn)
+        if index is not None:
+            self.recorded[index] = replace(self.recorded[index], outputs=request.outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 class PreviewMocks(Mocks):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pulumi
 import pytest
+from google.protobuf import json_format
 from pulumi.runtime.sync_await import _sync_await
 
 from components.microservice import CHECKSUM_ANNOTATION
@@ -193,6 +194,19 @@ def test_stack_outputs(sophia_run: Run) -> None:
         "hosts": {"gpu-a10": {"gpuType": "a10", "gpus": 1}},
         "requested": {"business-intelligence": {"gpuType": "a10", "perPod": 1, "maxPods": 1}},
     }
+
+
+def test_components_register_their_outputs_as_the_engine_receives_them(sophia_run: Run) -> None:
+    (api,) = [
+        r
+        for r in sophia_run.of_type("sophia:index:SophiaMicroservice")
+        if r.name == "ai-intelligence"
+    ]
+    assert api.outputs is not None
+    sent = json_format.MessageToDict(api.outputs)
+    assert sent["serviceDnsName"] == "ai-intelligence.sophia.svc.cluster.local"
+    assert sent["deploymentName"] == "ai-intelligence"
+    assert all(r.outputs is None for r in sophia_run.resources if r.custom)
 
 
 def test_staging_stack_gets_its_overrides() -> None:
