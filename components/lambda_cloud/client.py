@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, overload
-
-import httpx
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..rest import ApiKey, RetryPolicy, retry_after_seconds, retrying
 from .errors import (
@@ -32,6 +30,9 @@ from .models import (
     parse,
 )
 
+if TYPE_CHECKING:
+    import httpx  # imported when a client is made: planning a host never talks to the API
+
 DEFAULT_BASE_URL = "https://cloud.lambda.ai/api/v1"
 T = TypeVar("T")
 log = logging.getLogger("sophia.lambda_cloud")
@@ -45,17 +46,10 @@ class LambdaConnectionError(Exception):
     """The API could not be reached; `sent` tells whether the request may have arrived."""
 
     def __init__(self, method: str, path: str, cause: httpx.TransportError) -> None:
+        import httpx
+
         self.sent = not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout)
         super().__init__(f"Lambda Cloud API unreachable: {method} {path}: {type(cause).__name__}")
-
-
-class _BearerAuth(httpx.Auth):
-    def __init__(self, key: ApiKey) -> None:
-        self._key = key
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
-        yield request
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -75,6 +69,8 @@ class LambdaCloudClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         key = api_key or os.environ.get("LAMBDA_API_KEY")
         if not key:
             raise LambdaConfigError("no Lambda Cloud API key: pass one or set LAMBDA_API_KEY")
@@ -82,9 +78,15 @@ class LambdaCloudClient:
             "/"
         )
         self.retry = retry or RetryPolicy()
+        bearer = ApiKey(key)
+
+        def sign(request: httpx.Request) -> httpx.Request:
+            request.headers["Authorization"] = f"Bearer {bearer.reveal()}"
+            return request
+
         self._http = httpx.Client(
             base_url=self.base_url + "/",
-            auth=_BearerAuth(ApiKey(key)),
+            auth=sign,
             timeout=timeout,
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "sophia-infra"},
@@ -137,6 +139,8 @@ class LambdaCloudClient:
 
     def send_once(self, method: str, path: str, body: Any = None) -> Any:
         """One request, no retry: its `data`, or a typed error (the status tells which)."""
+        import httpx
+
         try:
             response = self._http.request(method, path.lstrip("/"), json=body)
         except httpx.TransportError as exc:
