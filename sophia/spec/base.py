@@ -15,7 +15,11 @@ GroupName = Annotated[str, StringConstraints(pattern=GROUP_NAME, max_length=63)]
 
 
 class SpecModel(BaseModel):
-    """Strict base: unknown keys are errors, YAML keys are camelCase, values are immutable."""
+    """Strict base: unknown keys are errors, YAML keys are camelCase, values are immutable.
+
+    A field's description is the docstring under it. Only the JSON Schema shows it, so the
+    schema's generator reads it (`docstrings.py`), not pydantic at every class definition
+    (`use_attribute_docstrings` was a tenth of `sophia validate`)."""
 
     model_config = ConfigDict(
         extra="forbid",
