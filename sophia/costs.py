@@ -147,11 +147,12 @@ def service_costs(platform: Platform, estimate: CostEstimate) -> dict[str, float
     per_weight: dict[tuple[str, ...], float] = {}  # Σ cost / weight over a group's used hosts
     for hosts in group_weight:
         used = [h for h in hosts if host_weight[h] > 0]
-        per_weight[hosts] = sum(cost_of[h] / host_weight[h] for h in used) if used else -1.0
+        if used:  # a group whose hosts nobody uses has no share to give
+            per_weight[hosts] = sum(cost_of[h] / host_weight[h] for h in used)
     shares = {
         name: weight[name] * per_weight[hosts]
         for name, hosts in where.items()
-        if per_weight[hosts] >= 0
+        if hosts in per_weight
     }
     unused = [cost for host, cost in cost_of.items() if host_weight[host] <= 0]
     if unused:

@@ -13,12 +13,14 @@ import sys
 from functools import cache
 
 
-def attribute_docstrings(cls: type) -> dict[str, str]:
+def attribute_docstrings(cls: type, base: type) -> dict[str, str]:
     """Field name → the string literal right under its annotated assignment, for `cls` and the
-    classes it inherits from (the nearest one wins)."""
+    classes it inherits from down to `base` (the nearest one wins). Classes above `base`
+    (pydantic's own) are not read: parsing pydantic's source cost 19 ms for nothing."""
     found: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
-        found.update(_module_docstrings(klass.__module__).get(klass.__qualname__, {}))
+        if issubclass(klass, base):
+            found.update(_module_docstrings(klass.__module__).get(klass.__qualname__, {}))
     return found
 
 

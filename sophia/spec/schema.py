@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from .base import SpecModel
 from .docstrings import attribute_docstrings
 from .errors import SpecError, did_you_mean, quoted_list
 from .model import API_VERSION, PATTERN_HINTS, Platform
@@ -38,7 +39,7 @@ class _SpecSchemaGenerator(GenerateJsonSchema):
         result = super().model_schema(schema)
         properties = result.get("properties", {})
         fields = schema["cls"].model_fields
-        for name, text in attribute_docstrings(schema["cls"]).items():
+        for name, text in attribute_docstrings(schema["cls"], SpecModel).items():
             field = fields.get(name)
             written = properties.get(field.alias or name) if field is not None else None
             if written is not None:
