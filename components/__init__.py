@@ -1,6 +1,10 @@
 """Reusable Pulumi components of sophia-infra, usable from any Python stack with typed args.
 
 from components import SophiaMicroservice, MicroserviceArgs
+
+A component declares the outputs it offers where `__init__` assigns them
+(`self.endpoint: pulumi.Output[str] = ...`), not as class annotations: the SDK resolves a
+resource class's annotations with `typing.get_type_hints` for every instance it registers.
 """
 
 import importlib

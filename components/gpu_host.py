@@ -107,20 +107,10 @@ def kubeconfig_for(raw: str, address: str) -> str:
 
 
 class LambdaGpuHost(pulumi.ComponentResource):
-    ip: pulumi.Output[str]
-    private_ip: pulumi.Output[str]
-    gpu_type: str
-    gpu_count: int
-    kubeconfig: pulumi.Output[str] | None
-    """Secret; only on the server host."""
-    node_token: pulumi.Output[str] | None
-    """Secret; only on the server host."""
-    server_url: pulumi.Output[str] | None
-
     def __init__(
         self, name: str, args: LambdaGpuHostArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        self.gpu_type = gpu_type_of(args.instance_type)
+        self.gpu_type: str = gpu_type_of(args.instance_type)
         file_system_names = [
             fs if isinstance(fs, str) else fs.file_system_name for fs in args.file_systems
         ]
@@ -146,7 +136,7 @@ class LambdaGpuHost(pulumi.ComponentResource):
             opts,
         )
         entry = load_catalog().get(args.instance_type)
-        self.gpu_count = entry.gpus if entry else 0
+        self.gpu_count: int = entry.gpus if entry else 0
         child = pulumi.ResourceOptions(parent=self)
 
         depends: list[pulumi.Resource] = []
@@ -177,8 +167,8 @@ class LambdaGpuHost(pulumi.ComponentResource):
             ),
             opts=child.merge(pulumi.ResourceOptions(depends_on=depends)),
         )
-        self.ip = self.instance.ip
-        self.private_ip = self.instance.private_ip
+        self.ip: pulumi.Output[str] = self.instance.ip
+        self.private_ip: pulumi.Output[str] = self.instance.private_ip
         connection = command.remote.ConnectionArgs(
             host=self.ip, user=args.ssh.user, private_key=args.ssh.private_key
         )
@@ -215,7 +205,10 @@ class LambdaGpuHost(pulumi.ComponentResource):
             logging=command.remote.Logging.STDERR,
             opts=child,
         )
-        self.kubeconfig = self.node_token = self.server_url = None
+        # Secrets, and only on the server host.
+        self.kubeconfig: pulumi.Output[str] | None = None
+        self.node_token: pulumi.Output[str] | None = None
+        self.server_url: pulumi.Output[str] | None = None
         if args.join is None:
             self.kubeconfig = pulumi.Output.secret(
                 pulumi.Output.all(

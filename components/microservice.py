@@ -237,10 +237,6 @@ def _strategy(rollout: Rollout) -> k8s.apps.v1.DeploymentStrategyArgsDict:
 class SophiaMicroservice(pulumi.ComponentResource):
     """ServiceAccount, Deployment and Service, plus PDB, HPA and NetworkPolicy where asked."""
 
-    service_dns_name: pulumi.Output[str]
-    deployment_name: pulumi.Output[str]
-    image_ref: pulumi.Output[str]
-
     def __init__(
         self, name: str, args: MicroserviceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -262,12 +258,10 @@ class SophiaMicroservice(pulumi.ComponentResource):
         if version:
             self.labels["app.kubernetes.io/version"] = version
 
-        image: pulumi.Output[str]
-        if args.build is not None:
-            built = self._build_image(args.build, child)
-            image = built.repo_digest
-        else:
-            image = pulumi.Output.from_input(args.image)
+        # A plain string unless built: an Output would make every child wait a turn for it.
+        image: pulumi.Input[str] = (
+            args.image if args.build is None else self._build_image(args.build, child).repo_digest
+        )
 
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
@@ -329,11 +323,13 @@ class SophiaMicroservice(pulumi.ComponentResource):
         if args.allow_from is not None:
             self._network_policy(args.allow_from, child)
 
-        self.service_dns_name = pulumi.Output.from_input(args.namespace).apply(
+        self.service_dns_name: pulumi.Output[str] = pulumi.Output.from_input(args.namespace).apply(
             lambda namespace: f"{name}.{namespace}.svc.cluster.local"
         )
-        self.deployment_name = self.deployment.metadata.apply(lambda m: m.name or name)
-        self.image_ref = image
+        self.deployment_name: pulumi.Output[str] = self.deployment.metadata.apply(
+            lambda m: m.name or name
+        )
+        self.image_ref: pulumi.Output[str] = pulumi.Output.from_input(image)
         self.register_outputs(
             {
                 "serviceDnsName": self.service_dns_name,

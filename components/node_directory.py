@@ -33,9 +33,6 @@ class NodeDirectoryClaimArgs:
 
 
 class NodeDirectoryClaim(pulumi.ComponentResource):
-    claim_name: pulumi.Output[str]
-    volume_name: pulumi.Output[str]
-
     def __init__(
         self,
         name: str,
@@ -92,6 +89,6 @@ class NodeDirectoryClaim(pulumi.ComponentResource):
             ),
             opts=child.merge(pulumi.ResourceOptions(depends_on=[volume])),
         )
-        self.claim_name = claim.metadata.name
-        self.volume_name = volume.metadata.name
+        self.claim_name: pulumi.Output[str] = claim.metadata.name
+        self.volume_name: pulumi.Output[str] = volume.metadata.name
         self.register_outputs({"claimName": self.claim_name, "volumeName": self.volume_name})

@@ -91,9 +91,6 @@ def keyed_digest(key: str, pairs: Sequence[tuple[str, str]]) -> str:
 
 
 class EscSecretBundle(pulumi.ComponentResource):
-    secret_names: dict[str, pulumi.Output[str]]
-    checksums: dict[str, pulumi.Output[str]]
-
     def __init__(
         self, name: str, args: EscSecretBundleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -109,8 +106,8 @@ class EscSecretBundle(pulumi.ComponentResource):
         self._labels = dict(args.labels)
         self._registries: dict[str, pulumi.Output[str]] = {}
         self.secrets: dict[str, k8s.core.v1.Secret] = {}
-        self.secret_names = {}
-        self.checksums = {}
+        self.secret_names: dict[str, pulumi.Output[str]] = {}
+        self.checksums: dict[str, pulumi.Output[str]] = {}
         self._combined: dict[tuple[str, ...], pulumi.Output[str]] = {}
         checksum_key = args.checksum_key
         if checksum_key is None:

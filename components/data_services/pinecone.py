@@ -283,16 +283,13 @@ class PineconeIndexResource(pulumi.dynamic.Resource, module="pinecone", name="In
 class PineconeIndex(pulumi.ComponentResource):
     """One Pinecone index and its connection details, usable from any Python stack."""
 
-    host: pulumi.Output[str]
-    index_name: str
-
     def __init__(
         self, name: str, args: PineconeIndexArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("sophia:data:PineconeIndex", name, None, opts)
-        self.index_name = args.name
+        self.index_name: str = args.name
         index = PineconeIndexResource(
             f"{name}-index", args, opts=pulumi.ResourceOptions(parent=self)
         )
-        self.host = index.host
+        self.host: pulumi.Output[str] = index.host
         self.register_outputs({"host": self.host, "indexName": args.name})

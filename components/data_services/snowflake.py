@@ -138,10 +138,7 @@ def identifier(*parts: str) -> str:
 
 
 class SnowflakeWorkspace(pulumi.ComponentResource):
-    warehouses: dict[str, SnowflakeResource]
-    databases: dict[str, SnowflakeResource]
-    connections: dict[str, ConsumerConnection]
-    """Per consuming service."""
+    """Warehouses, databases and schemas, and each consuming service's connection."""
 
     def __init__(
         self, name: str, args: SnowflakeWorkspaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -175,7 +172,7 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
         objects = pulumi.ResourceOptions(parent=self, provider=provider(conn.objects_role))
         access = pulumi.ResourceOptions(parent=self, provider=provider(conn.access_role))
 
-        self.warehouses = {
+        self.warehouses: dict[str, SnowflakeResource] = {
             w.name: SnowflakeResource(
                 "warehouse:Warehouse",
                 f"{name}-wh-{w.name.lower()}",
@@ -193,7 +190,7 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
             )
             for w in args.warehouses
         }
-        self.databases = {}
+        self.databases: dict[str, SnowflakeResource] = {}
         schemas: dict[tuple[str, str], SnowflakeResource] = {}
         for db in args.databases:
             self.databases[db.name] = SnowflakeResource(
@@ -216,7 +213,8 @@ class SnowflakeWorkspace(pulumi.ComponentResource):
                     objects,
                 )
         by_db = {db.name: db for db in args.databases}
-        self.connections = {
+        # Per consuming service.
+        self.connections: dict[str, ConsumerConnection] = {
             c.service: self._consumer(name, args, c, by_db[c.database], schemas, access)
             for c in args.consumers
         }

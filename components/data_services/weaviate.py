@@ -238,13 +238,11 @@ class WeaviateCollectionResource(pulumi.dynamic.Resource, module="weaviate", nam
 class WeaviateCollection(pulumi.ComponentResource):
     """One Weaviate collection, usable from any Python stack."""
 
-    collection_name: str
-
     def __init__(
         self, name: str, args: WeaviateCollectionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("sophia:data:WeaviateCollection", name, None, opts)
-        self.collection_name = args.name
+        self.collection_name: str = args.name
         WeaviateCollectionResource(
             f"{name}-collection", args, opts=pulumi.ResourceOptions(parent=self)
         )

@@ -8,6 +8,7 @@ monitor stands in for the engine. Each registration is kept in the engine's wire
 from __future__ import annotations
 
 import asyncio
+import functools
 import pickle
 import zlib
 from collections.abc import Callable, Iterator
@@ -219,8 +220,11 @@ def run_under_mocks(
 def run_spec(
     spec: LoadedSpec, stack: str = "dev", config: ConfigLookup = placeholder_config
 ) -> tuple[list[RecordedResource], PlatformStack]:
-    """The stack's own program (`build_platform`) for `spec`, under the mock monitor."""
-    return run_under_mocks(lambda: build_platform(spec, config), stack)
+    """The stack's own program (`build_platform`) for `spec`, under the mock monitor.
+
+    A `partial` rather than a lambda: the SDK turns every Python frame above a resource's
+    constructor into its source position, so each frame here costs every resource."""
+    return run_under_mocks(functools.partial(build_platform, spec, config), stack)
 
 
 def is_secret(value: Any) -> bool:
