@@ -349,7 +349,8 @@ def analyze_request(resource: RecordedResource) -> analyzer_pb2.AnalyzeRequest:
 
 
 def stack_request(resources: Iterable[RecordedResource]) -> analyzer_pb2.AnalyzeStackRequest:
-    """The stack's resources as the engine describes them to AnalyzeStack."""
+    """The stack's resources as the engine describes them to AnalyzeStack (pulumi's
+    `plugin/analyzer_plugin.go`: property dependencies only for properties that have some)."""
     return analyzer_pb2.AnalyzeStackRequest(
         resources=[
             analyzer_pb2.AnalyzerResource(
@@ -359,6 +360,10 @@ def stack_request(resources: Iterable[RecordedResource]) -> analyzer_pb2.Analyze
                 name=r.name,
                 parent=r.parent,
                 dependencies=list(r.dependencies),
+                propertyDependencies={
+                    key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                    for key, urns in r.property_dependencies.items()
+                },
                 provider=_provider_request(r),
                 options=_options(r),
             )

@@ -11,9 +11,9 @@ import asyncio
 import functools
 import pickle
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import pulumi
@@ -69,6 +69,8 @@ class RecordedResource:
     """The engine refuses to delete it (`ResourceOptions(protect=True)`)."""
     outputs: struct_pb2.Struct | None = None
     """What a component registered as its outputs (`register_outputs`), as sent."""
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per input property, the resources whose outputs it was made from (none listed: none)."""
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -119,6 +121,11 @@ class _RecordingMonitor(MockMonitor):
                     struct=request.object,
                     retain_on_delete=bool(request.retainOnDelete),
                     protect=bool(request.protect),
+                    property_dependencies={
+                        key: tuple(deps.urns)
+                        for key, deps in request.propertyDependencies.items()
+                        if deps.urns
+                    },
                 )
             )
         return response

@@ -13,6 +13,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.microservice import CHECKSUM_ANNOTATION
 from sophia.builder import MissingConfigError, build_platform, credential_config_key
+from sophia.offline.analyzer import stack_request
 from sophia.offline.render import redact
 from sophia.offline.runner import is_secret, run_under_mocks, unwrap_secrets
 from sophia.spec import load_spec
@@ -207,6 +208,27 @@ def test_components_register_their_outputs_as_the_engine_receives_them(sophia_ru
     assert sent["serviceDnsName"] == "ai-intelligence.sophia.svc.cluster.local"
     assert sent["deploymentName"] == "ai-intelligence"
     assert all(r.outputs is None for r in sophia_run.resources if r.custom)
+
+
+def test_property_dependencies_are_recorded_and_described_to_analyze_stack(
+    sophia_run: Run,
+) -> None:
+    """The engine tells AnalyzeStack which resources each property was made from; the offline
+    engine records them as the program sends them and describes them the same way."""
+    (namespace,) = [r.urn for r in sophia_run.of_type("kubernetes:core/v1:Namespace")]
+    (deployment,) = [r for r in sophia_run.resources if r.name == "ai-intelligence-deployment"]
+    assert deployment.property_dependencies["metadata"] == (namespace,)
+    assert any("credentials-ai-intelligence" in u for u in deployment.property_dependencies["spec"])
+    assert set(deployment.dependencies) == {
+        u for urns in deployment.property_dependencies.values() for u in urns
+    }
+    (described,) = [
+        r for r in stack_request(sophia_run.resources).resources if r.urn == deployment.urn
+    ]
+    assert list(described.propertyDependencies["metadata"].urns) == [namespace]
+    assert "replicas" not in described.propertyDependencies  # none listed where none exist
+    (service,) = [r for r in sophia_run.resources if r.name == "ai-intelligence"]
+    assert not service.property_dependencies
 
 
 def test_staging_stack_gets_its_overrides() -> None:
