@@ -17,9 +17,12 @@ of the repository's specs) and then lets `PolicyPack` serve exactly as it always
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from inspect import isawaitable
 from typing import Any
 
@@ -147,6 +150,10 @@ class GuardedServicer(_Base):  # type: ignore[misc]
         return response
 
     def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802
+        with _collector_paused():
+            return self._analyze_stack(request)
+
+    def _analyze_stack(self, request: Any) -> Any:
         refused = []
         resources: list[PolicyResource] = []
         links = []
@@ -186,6 +193,22 @@ class GuardedServicer(_Base):  # type: ignore[misc]
             self._run(policy, level, response, args)
         response.diagnostics.extend(refused)
         return response
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """AnalyzeStack holds the whole stack decoded at once, and with the collector's default
+    thresholds it rescanned all of it again and again while it was being built: at 3000
+    services a fifth of the call (92 against 74 µs per resource; 72 against 71 at 300). Its
+    garbage is collected when it returns. (The pack does not import sophia's
+    `fewer_collections`: it runs from its own environment and reads resources, not the spec.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def install() -> None:

@@ -10,6 +10,7 @@ unknown values — under the default config and under levels changed by config.
 from __future__ import annotations
 
 import copy
+import gc
 import math
 import random
 from collections.abc import Iterator, Mapping
@@ -21,7 +22,7 @@ import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
 from pulumi_policy import policy as pulumi_policy_internals
 from pulumi_policy.deserialize import deserialize_properties
 from sophia_guardrails import server
@@ -300,3 +301,21 @@ def test_stack_verdicts_do_not_depend_on_the_order_resources_arrive_in(
     first = ours.AnalyzeStack(stack_request(platform), None)
     again = ours.AnalyzeStack(stack_request(shuffled), None)
     assert _answer(again) == _answer(first)
+
+
+def test_stack_analysis_pauses_the_collector_and_restores_it(
+    platform: list[RecordedResource],
+) -> None:
+    """AnalyzeStack holds the whole stack decoded at once; collecting while it is built made
+    the call grow faster than the stack. The collector waits until the call returns."""
+    seen: list[bool] = []
+    probe = StackValidationPolicy(
+        name="collector-probe",
+        description="Records whether the collector runs while stack policies do.",
+        validate=lambda args, report_violation: seen.append(gc.isenabled()),
+    )
+    servicer = server.GuardedServicer(PACK_NAME, "0.0.1", [probe], EnforcementLevel.ADVISORY)
+    assert gc.isenabled()
+    servicer.AnalyzeStack(stack_request(platform), None)
+    assert seen == [False]
+    assert gc.isenabled()
