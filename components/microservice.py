@@ -258,7 +258,7 @@ class SophiaMicroservice(pulumi.ComponentResource):
         if version:
             self.labels["app.kubernetes.io/version"] = version
 
-        # A plain string unless built: an Output would make every child wait a turn for it.
+        # A plain string unless built: an Output would cost the Deployment a turn of the loop.
         image: pulumi.Input[str] = (
             args.image if args.build is None else self._build_image(args.build, child).repo_digest
         )
