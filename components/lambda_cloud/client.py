@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ..rest import ApiKey, RetryPolicy, retry_after_seconds, retrying
+from ..rest import ApiConnectionError, ApiKey, RetryPolicy, retry_after_seconds, retrying
 from .errors import (
     MalformedResponseError,
     RateLimitedError,
@@ -42,14 +42,11 @@ class LambdaConfigError(Exception):
     """The client cannot be set up (no API key)."""
 
 
-class LambdaConnectionError(Exception):
+class LambdaConnectionError(ApiConnectionError):
     """The API could not be reached; `sent` tells whether the request may have arrived."""
 
     def __init__(self, method: str, path: str, cause: httpx.TransportError) -> None:
-        import httpx
-
-        self.sent = not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout)
-        super().__init__(f"Lambda Cloud API unreachable: {method} {path}: {type(cause).__name__}")
+        super().__init__("Lambda Cloud", method, path, cause)
 
 
 def _retryable(exc: BaseException) -> bool:
